@@ -1,0 +1,27 @@
+# The two set-up commands of the README: `make reproduce` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+SCALE  ?= quick
+CORES  ?= all
+
+.PHONY: reproduce test lint venv clean-smoke
+
+venv: $(VENV)/.installed
+
+# (Re)install when the pins change; pip takes torch/torchvision from local wheels where they exist.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+reproduce: venv
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores $(CORES) --config scale=$(SCALE)
+
+lint: venv
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/snakemake --lint --config scale=smoke
+
+test: venv lint
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest

@@ -1,0 +1,36 @@
+# rmtloss: the RMT studies of neural-network loss surfaces as one workflow.
+# Full reproduction: snakemake --cores all            (scale from config/config.yaml: quick)
+# Another scale:     snakemake --cores all --config scale=smoke
+# One figure:        snakemake --cores all results/quick/figures/spacing_ratios.pdf
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: os.path.join(workflow.basedir, "config/config.yaml")
+
+
+validate(config, schema="workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/spectra.smk"
+include: "workflow/rules/analysis.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/claims.smk"
+
+
+rule all:
+    input:
+        final_targets(SCALE),
+    default_target: True
+
+
+for _fig in config["figures"]:
+
+    rule:
+        name:
+            f"fig_{_fig}"
+        input:
+            f"results/{SCALE}/figures/{_fig}.pdf",

@@ -1,0 +1,231 @@
+"""Stage ``claims``: the claims ledger (``CLAIMS.md`` of the design notes, rule by rule).
+
+``python -m rmtloss.claims scale=quick 'inputs=[.../stats.json, ...]' out=results/quick/claims``
+
+Each claim is a function of the analysis records that returns one :class:`ClaimRecord`: the
+measured value, the expectation, the tolerance and a verdict (``PASS``, ``FAIL`` or ``not run``
+with the reason). The rules are fixed here, before any result is seen; a claim that does not
+reproduce is written as ``FAIL`` with its number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig
+
+from rmtloss._io import read_json, write_text
+from rmtloss.errors import require
+from rmtloss.stage import stage
+
+log = logging.getLogger("rmtloss.claims")
+
+APPEARANCE = "Appearance of RMT in deep learning (Baskerville, Granziol, Keating 2022)"
+Stats = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    """One row of the ledger."""
+
+    id: str
+    paper: str
+    scale: str
+    measured: str
+    expected: str
+    tolerance: str
+    verdict: str
+    figure: str
+    detail: str
+
+
+def _name(s: Stats) -> str:
+    return f"{s['run']}/{s['matrix']}_{s['checkpoint']}" + ("_full" if s["full"] else "")
+
+
+def _not_run(cid: str, scale: str, expected: str, figure: str, why: str) -> ClaimRecord:
+    return ClaimRecord(cid, APPEARANCE, scale, "", expected, "", "not run", figure, why)
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def _goe_ratio_claim(cid: str, sets: list[Stats], scale: str, what: str) -> ClaimRecord:
+    expected = "<r~> in [0.5107, 0.5507] and 95% bootstrap interval excluding 0.45, every set"
+    if not sets:
+        return _not_run(cid, scale, expected, "spacing_ratios", f"no {what} at this scale")
+    means = {_name(s): s["ratios"]["mean"] for s in sets}
+    ok = all(0.5107 <= s["ratios"]["mean"] <= 0.5507 and s["ratios"]["ci_low"] > 0.45 for s in sets)
+    lo, hi = min(means, key=means.get), max(means, key=means.get)
+    detail = "; ".join(f"{_name(s)}: {s['ratios']['mean']:.4f} [{s['ratios']['ci_low']:.4f}, "
+                       f"{s['ratios']['ci_high']:.4f}]" for s in sets)
+    return ClaimRecord(cid, APPEARANCE, scale,
+                       f"min {means[lo]:.4f} ({lo}), max {means[hi]:.4f} ({hi})",
+                       "GOE 0.5307", "+-0.02", _verdict(ok), "spacing_ratios", detail)
+
+
+def ratios_goe(stats: list[Stats], scale: str) -> ClaimRecord:
+    """Per-batch exact Hessian spectra of every network, trained and untrained, are GOE."""
+    sets = [s for s in stats if s["matrix"] == "hessian" and not s["full"]]
+    return _goe_ratio_claim("ratios-goe", sets, scale, "batch Hessian spectra")
+
+
+def ratios_ggn(stats: list[Stats], scale: str) -> ClaimRecord:
+    """The non-zero part of the GGN spectra of the regression network is GOE."""
+    sets = [s for s in stats if s["matrix"] == "ggn" and not s["full"]]
+    return _goe_ratio_claim("ratios-ggn", sets, scale, "GGN spectra")
+
+
+def ratios_fulldata(stats: list[Stats], scale: str) -> ClaimRecord:
+    """The full-data Hessian of logistic regression is GOE."""
+    expected = "<r~> in [0.50, 0.56]"
+    sets = [s for s in stats if s["full"] and s["model"] == "logistic" and s["matrix"] == "hessian"]
+    if not sets:
+        return _not_run("ratios-fulldata", scale, expected, "spacing_ratios",
+                        "no full-data logistic Hessian at this scale")
+    ok = all(0.50 <= s["ratios"]["mean"] <= 0.56 for s in sets)
+    detail = "; ".join(f"{_name(s)}: {s['ratios']['mean']:.4f} from {s['ratios']['n_ratios']} "
+                       "ratios" for s in sets)
+    return ClaimRecord("ratios-fulldata", APPEARANCE, scale,
+                       ", ".join(f"{s['ratios']['mean']:.4f}" for s in sets), expected, "+-0.03",
+                       _verdict(ok), "spacing_ratios", detail)
+
+
+def _batch_hessians_with(stats: list[Stats], key: str) -> list[Stats]:
+    return [s for s in stats if s["matrix"] == "hessian" and not s["full"] and s.get(key)]
+
+
+def ratios_pooled_control(stats: list[Stats], scale: str) -> ClaimRecord:
+    """Superposed batch spectra are Poisson-like while same-size GOE samples are not."""
+    expected = "pooled <r~> < 0.45 and GOE of the same size in [0.52, 0.54], every set"
+    sets = _batch_hessians_with(stats, "controls")
+    if not sets:
+        return _not_run("ratios-pooled-control", scale, expected, "spacing_ratios",
+                        "needs at least two batch spectra")
+    pooled = [s["controls"]["pooled"]["mean"] for s in sets]
+    goe = [s["controls"]["goe_same_size"]["mean"] for s in sets]
+    ok = max(pooled) < 0.45 and all(0.52 <= g <= 0.54 for g in goe)
+    detail = "; ".join(f"{_name(s)}: pooled {p:.4f}, GOE({s['controls']['goe_size']}) {g:.4f}"
+                       for s, p, g in zip(sets, pooled, goe, strict=True))
+    return ClaimRecord("ratios-pooled-control", APPEARANCE, scale,
+                       f"pooled max {max(pooled):.4f}; GOE {min(goe):.4f}..{max(goe):.4f}",
+                       expected, "", _verdict(ok), "spacing_ratios", detail)
+
+
+def unfolded_wigner(stats: list[Stats], scale: str) -> ClaimRecord:
+    """Pooled-unfolded spacings follow the Wigner surmise once zero modes are dropped."""
+    expected = ("zeros dropped: KS(Wigner) < 0.05 and < KS(exp); zeros kept: KS(Wigner) >= 2x "
+                "the dropped one; every batch Hessian set")
+    sets = _batch_hessians_with(stats, "unfolded")
+    if not sets:
+        return _not_run("unfolded-wigner", scale, expected, "unfolded_spacings",
+                        "needs at least two batch spectra")
+
+    def ok(s: Stats) -> bool:
+        d, k = s["unfolded"]["dropped"], s["unfolded"]["kept"]
+        return d["ks_goe"] < 0.05 and d["ks_goe"] < d["ks_poisson"] and k["ks_goe"] >= 2 * d["ks_goe"]
+
+    worst = max(sets, key=lambda s: s["unfolded"]["dropped"]["ks_goe"])
+    detail = "; ".join(f"{_name(s)}: dropped {s['unfolded']['dropped']['ks_goe']:.3f} "
+                       f"(exp {s['unfolded']['dropped']['ks_poisson']:.3f}), kept "
+                       f"{s['unfolded']['kept']['ks_goe']:.3f}" for s in sets)
+    return ClaimRecord("unfolded-wigner", APPEARANCE, scale,
+                       f"max KS dropped {worst['unfolded']['dropped']['ks_goe']:.3f} "
+                       f"({_name(worst)}); {sum(map(ok, sets))}/{len(sets)} sets pass",
+                       expected, "KS 0.05", _verdict(all(map(ok, sets))), "unfolded_spacings",
+                       detail)
+
+
+def _share_below(s: Stats, cut: float) -> float:
+    zm = s["zero_mass"]
+    return float(np.interp(np.log10(cut), np.log10(zm["cutoffs"]), zm["fraction"]))
+
+
+def logistic_rank_bound(s: Stats) -> float:
+    """Least share of zero eigenvalues of a softmax-regression batch Hessian.
+
+    Shift invariance of the softmax gives rank <= min(b, d + 1) (C - 1) with P = (d + 1) C.
+    """
+    c, p, b = s["num_classes"], s["num_params"], s["batch_size"]
+    return 1 - min(b * (c - 1), (p // c) * (c - 1)) / p
+
+
+def zero_mass(stats: list[Stats], scale: str) -> ClaimRecord:
+    """Many eigenvalues are numerically zero; the share grows smoothly with the cut-off."""
+    expected = ">= 10% of logistic batch-Hessian eigenvalues below 1e-8 max|lambda|; monotone curves"
+    logi = [s for s in stats if s["model"] == "logistic" and s["matrix"] == "hessian"
+            and not s["full"] and s["checkpoint"] == "final"]
+    if not logi:
+        return _not_run("zero-mass", scale, expected, "zero_mass",
+                        "no logistic batch Hessians at this scale")
+    shares = [_share_below(s, 1e-8) for s in logi]
+    monotone = all(s["zero_mass"]["monotone"] for s in stats)
+    ok = min(shares) >= 0.10 and monotone
+    bound = logistic_rank_bound(logi[0])
+    detail = (f"logistic share below 1e-8: {', '.join(f'{x:.3f}' for x in shares)} (rank bound "
+              f">= {bound:.3f}); monotone for all {len(stats)} sets: {monotone}; "
+              + "; ".join(f"{_name(s)}: {_share_below(s, 1e-8):.3f}" for s in stats))
+    return ClaimRecord("zero-mass", APPEARANCE, scale,
+                       f"{min(shares):.3f} (rank bound {bound:.3f}); monotone: {monotone}",
+                       expected, "", _verdict(ok), "zero_mass", detail)
+
+
+CLAIMS: dict[str, Callable[[list[Stats], str], ClaimRecord]] = {
+    "ratios-goe": ratios_goe,
+    "ratios-ggn": ratios_ggn,
+    "ratios-fulldata": ratios_fulldata,
+    "ratios-pooled-control": ratios_pooled_control,
+    "unfolded-wigner": unfolded_wigner,
+    "zero-mass": zero_mass,
+}
+
+
+def ledger(stats: list[Stats], scale: str) -> list[ClaimRecord]:
+    """Decide every claim."""
+    return [decide(stats, scale) for decide in CLAIMS.values()]
+
+
+def to_csv(records: list[ClaimRecord]) -> str:
+    """The ledger as CSV (one row per claim id)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(ClaimRecord.__dataclass_fields__))
+    writer.writeheader()
+    writer.writerows(asdict(r) for r in records)
+    return buf.getvalue()
+
+
+def to_markdown(records: list[ClaimRecord], scale: str) -> str:
+    """The ledger as a readable Markdown page."""
+    lines = [f"# Claims ledger, scale `{scale}`", "",
+             "| id | verdict | measured | expected | figure |", "| --- | --- | --- | --- | --- |"]
+    lines += [f"| `{r.id}` | **{r.verdict}** | {r.measured} | {r.expected} | {r.figure} |"
+              for r in records]
+    lines += ["", "## Details", ""]
+    lines += [f"- `{r.id}` ({r.paper}): {r.detail}" for r in records]
+    return "\n".join(lines) + "\n"
+
+
+def work(cfg: DictConfig, out_dir: Path) -> tuple[None, str]:
+    """Read the analysis records and write claims.csv and claims.md."""
+    require(len(cfg.inputs) > 0, "inputs", "give at least one stats.json")
+    stats = [read_json(p) for p in cfg.inputs]
+    records = ledger(stats, cfg.scale)
+    write_text(f"{cfg.out}.csv", to_csv(records))
+    write_text(f"{cfg.out}.md", to_markdown(records, cfg.scale))
+    for r in records:
+        log.info("%-22s %-7s %s", r.id, r.verdict, r.measured)
+    return None, "cpu"
+
+
+main = stage("claims", "claims", work)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Figures: one module per figure, each drawing analysis outputs only (never computing spectra).
+
+Each module exposes ``draw(records) -> matplotlib.figure.Figure`` where ``records`` is a list of
+:class:`Record` (the ``stats.json`` and ``samples.npz`` of one analysed spectra set).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rmtloss._io import read_json, read_npz
+
+
+@dataclass(frozen=True)
+class Record:
+    """One analysed spectra set: its statistics and raw samples."""
+
+    stats: dict[str, Any]
+    samples: dict[str, np.ndarray]
+
+    @property
+    def label(self) -> str:
+        """Readable panel title, e.g. ``mlp: Hessian, trained``."""
+        s = self.stats
+        state = "trained" if s["checkpoint"] == "final" else "at init"
+        what = "GGN" if s["matrix"] == "ggn" else "Hessian"
+        where = "full data" if s["full"] else f"b={s['batch_size']}"
+        return f"{s['run']}: {what}, {state}, {where}"
+
+
+def load_records(stats_paths: list[str]) -> list[Record]:
+    """Read each ``stats.json`` and the ``samples.npz`` beside it."""
+    return [Record(read_json(p), read_npz(Path(p).with_name("samples.npz"))) for p in stats_paths]

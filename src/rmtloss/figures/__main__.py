@@ -1,0 +1,31 @@
+"""Stage ``figures``: ``python -m rmtloss.figures figure=<name> 'inputs=[...]' out=<stem>``."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from rmtloss.errors import require
+from rmtloss.figures import load_records
+from rmtloss.figures._style import save
+from rmtloss.stage import stage
+
+FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass")
+
+
+def work(cfg: DictConfig, out_dir: Path) -> tuple[None, str]:
+    """Draw one figure from analysis records and save it as PDF and PNG."""
+    require(cfg.figure in FIGURES, "figure",
+            f"unknown figure '{cfg.figure}'; choose one of {', '.join(FIGURES)}")
+    require(len(cfg.inputs) > 0, "inputs", "give at least one stats.json")
+    module = importlib.import_module(f"rmtloss.figures.{cfg.figure}")
+    save(module.draw(load_records(list(cfg.inputs))), cfg.out)
+    return None, "cpu"
+
+
+main = stage("figures", "figures", work)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+r"""Exact Hessians and generalised Gauss-Newton matrices of small networks.
+
+For a data set split into batches :math:`B_1, \dots, B_K` of sizes :math:`n_k` (:math:`N = \sum n_k`)
+the mean loss is :math:`L(\theta) = \sum_k (n_k/N) L_{B_k}(\theta)`, so its Hessian is the
+share-weighted sum of batch Hessians. Each batch Hessian is built in one vectorised call: the
+Hessian-vector product :math:`v \mapsto \nabla_\theta(\nabla_\theta L \cdot v)` (forward-over-reverse,
+``torch.func.jvp`` of ``torch.func.grad``) ``vmap``-ped over the columns of the identity. The
+authors' script instead takes one backward pass per parameter (row by row, float32;
+``papers_empirical.md`` section 1.1); ``benchmarks/exact_hessian.py`` compares the two.
+
+The result is symmetrised, :math:`(H + H^\top)/2`, before any eigen-decomposition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.func import grad, hessian, jacrev, jvp, vmap
+
+from rmtloss.hessian._functional import LossFn, flat_params, functional_loss, functional_model
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+
+
+def _shares(data: Sequence[Batch]) -> list[float]:
+    sizes = [len(x) for x, _ in data]
+    total = sum(sizes)
+    return [n / total for n in sizes]
+
+
+def hvp(model: nn.Module, loss_fn: LossFn, data: Sequence[Batch], v: torch.Tensor) -> torch.Tensor:
+    """Hessian-vector product :math:`Hv` of the mean loss over ``data`` (forward-over-reverse)."""
+    loss = functional_loss(model, loss_fn)
+    theta = flat_params(model).to(v.dtype)
+    total = torch.zeros_like(v)
+    for share, (x, y) in zip(_shares(data), data, strict=True):
+        total += share * jvp(lambda t, x=x, y=y: grad(loss)(t, x, y), (theta,), (v,))[1]
+    return total
+
+
+def exact_hessian(model: nn.Module, loss_fn: LossFn, data: Sequence[Batch], *,
+                  chunk_size: int | None = None) -> torch.Tensor:
+    """Dense P x P Hessian of the mean loss over ``data``, symmetrised.
+
+    Args:
+        model: the network; its parameters' dtype sets the dtype of the result.
+        loss_fn: ``loss_fn(outputs, targets)``, the batch mean.
+        data: batches ``(x, y)``; each contributes with weight (its size) / (total size).
+        chunk_size: number of Hessian-vector products evaluated at once (memory bound);
+            ``None`` does all P at once.
+
+    Returns:
+        The symmetric Hessian, shape ``(P, P)``.
+    """
+    loss = functional_loss(model, loss_fn)
+    theta = flat_params(model)
+    eye = torch.eye(theta.numel(), dtype=theta.dtype, device=theta.device)
+    h = torch.zeros_like(eye)
+    for share, (x, y) in zip(_shares(data), data, strict=True):
+        def column(v: torch.Tensor, x: torch.Tensor = x, y: torch.Tensor = y) -> torch.Tensor:
+            return jvp(lambda t: grad(loss)(t, x, y), (theta,), (v,))[1]
+
+        h += share * vmap(column, chunk_size=chunk_size)(eye)
+    return (h + h.T) / 2
+
+
+def exact_ggn(model: nn.Module, loss_fn: LossFn, data: Sequence[Batch]) -> torch.Tensor:
+    r"""Dense generalised Gauss-Newton matrix of the mean loss, symmetrised.
+
+    .. math:: G = \frac{1}{N} \sum_i J_i^\top \, \nabla^2_f \ell(f_i, y_i) \, J_i,
+       \qquad J_i = \partial f(x_i; \theta) / \partial \theta .
+
+    For a scalar regression with squared error this is :math:`(2/N) \sum_i \nabla f_i \nabla f_i^\top`,
+    of rank at most N (the authors' ``get_exact_ggn_spectra.py`` drops the factor 2).
+    """
+    out = functional_model(model)
+    theta = flat_params(model)
+    g = torch.zeros(theta.numel(), theta.numel(), dtype=theta.dtype, device=theta.device)
+
+    def sample_loss(o: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return loss_fn(o.unsqueeze(0), y.unsqueeze(0))
+
+    for share, (x, y) in zip(_shares(data), data, strict=True):
+        jac = jacrev(out)(theta, x)                       # (n, C, P)
+        outputs = out(theta, x).detach()
+        h_out = vmap(hessian(sample_loss))(outputs, y)    # (n, C, C)
+        g += share * torch.einsum("ncp,ncd,ndq->pq", jac, h_out, jac) / len(x)
+    return (g + g.T) / 2

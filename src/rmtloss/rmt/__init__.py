@@ -1,0 +1,28 @@
+"""Random-matrix statistics: reference laws, local statistics, control ensembles."""
+
+from rmtloss.rmt.ensembles import goe, goe_eigenvalues, poisson_points, superpose
+from rmtloss.rmt.laws import (
+    ENSEMBLES,
+    MEAN_RTILDE,
+    ratio_density,
+    rtilde_cdf,
+    spacing_cdf,
+    spacing_density,
+)
+from rmtloss.rmt.local_stats import (
+    MeanRatio,
+    drop_zero_modes,
+    folded,
+    ks_distance,
+    ks_rtilde,
+    ks_spacing,
+    mean_min_ratio,
+    pooled_unfold,
+    spacing_ratios,
+    zero_fraction,
+)
+
+__all__ = ["ENSEMBLES", "MEAN_RTILDE", "MeanRatio", "drop_zero_modes", "folded", "goe",
+           "goe_eigenvalues", "ks_distance", "ks_rtilde", "ks_spacing", "mean_min_ratio",
+           "poisson_points", "pooled_unfold", "ratio_density", "rtilde_cdf", "spacing_cdf",
+           "spacing_density", "spacing_ratios", "superpose", "zero_fraction"]

@@ -1,0 +1,58 @@
+"""The shape every stage shares: a Hydra app that writes its outputs, its resolved config and a
+provenance record into one folder (``hydra.run.dir``), and turns bad input into a clear message.
+
+A stage module defines ``main = stage("name", work)`` where ``work(cfg, out_dir)`` does the job and
+returns the seed and device it used (for the provenance record).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import hydra
+import torch
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from rmtloss._io import write_json, write_text
+from rmtloss.errors import ConfigError, InputError
+from rmtloss.provenance import provenance
+
+#: Hydra's primary configs and config groups (``config/`` at the repository root).
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+log = logging.getLogger("rmtloss")
+
+Work = Callable[[DictConfig, Path], tuple[int | None, str]]
+
+
+def resolve_device(name: str) -> torch.device:
+    """Map the ``device`` setting (``auto``, ``cpu``, ``cuda``, ``cuda:N``) to a torch device."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError("device", f"'{name}' asked for but CUDA is not available; use device=auto")
+    if name != "cpu" and not name.startswith("cuda"):
+        raise ConfigError("device", f"unknown device '{name}'; use auto, cpu or cuda[:N]")
+    return torch.device(name)
+
+
+def stage(name: str, config_name: str, work: Work) -> Callable[[], None]:
+    """Wrap ``work`` as a Hydra app that records config and provenance beside its outputs."""
+
+    @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=config_name)
+    def _app(cfg: DictConfig) -> None:
+        out_dir = Path(HydraConfig.get().runtime.output_dir)
+        try:
+            seed, device = work(cfg, out_dir)
+        except (ConfigError, InputError) as exc:
+            print(f"rmtloss.{name}: {exc}", file=sys.stderr)
+            sys.exit(2)
+        write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+        write_json(out_dir / "provenance.json", provenance(seed=seed, device=device, stage=name))
+        log.info("%s: outputs in %s", name, out_dir)
+
+    return _app

@@ -1,0 +1,20 @@
+rule claims:
+    input:
+        lambda w: stats_files(w.scale),
+    output:
+        csv="results/{scale}/claims.csv",
+        md="results/{scale}/claims.md",
+    params:
+        inputs=lambda w, input: "inputs=[" + ",".join(input) + "]",
+        digest=CONFIG_DIGEST,
+        outdir=lambda w: f"results/{w.scale}/meta/claims",
+    log:
+        "results/{scale}/logs/claims.log",
+    threads: 1
+    resources:
+        runtime=10,
+        mem_mb=1000,
+    shell:
+        "{PY} -m rmtloss.claims scale={wildcards.scale} '{params.inputs}' "
+        "out=results/{wildcards.scale}/claims "
+        "hydra.run.dir={params.outdir} > {log} 2>&1"

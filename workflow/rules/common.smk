@@ -1,0 +1,61 @@
+import sys
+
+from rmtloss.workflow import config_digest, merge_overrides, shell_args
+
+PY = sys.executable
+SCALE = config["scale"]
+CONFIG_DIGEST = config_digest(os.path.join(workflow.basedir, "config"))
+
+
+wildcard_constraints:
+    scale="smoke|quick|paper",
+    run="[a-z][a-z0-9_]*",
+    spec="[a-z][a-z0-9_]*",
+    fig="[a-z][a-z0-9_]*",
+
+
+def networks(scale):
+    return config["scales"][scale]["networks"]
+
+
+def train_args(wildcards):
+    grid = networks(wildcards.scale)[wildcards.run]["train"]
+    user = config.get("overrides", {}).get(wildcards.run, [])
+    return shell_args(merge_overrides(grid, user))
+
+
+def spectra_args(wildcards):
+    kind = config["spectra"][wildcards.spec]
+    batches = config["scales"][wildcards.scale]["batches"]
+    return shell_args(
+        [
+            f"run_name={wildcards.run}",
+            f"checkpoint={kind['checkpoint']}",
+            f"matrix={kind['matrix']}",
+            f"split={kind['split']}",
+            f"batch.full={str(kind['full']).lower()}",
+            f"batch.size={batches['size']}",
+            f"batch.count={batches['count']}",
+        ]
+    )
+
+
+def checkpoint_of(wildcards):
+    kind = config["spectra"][wildcards.spec]["checkpoint"]
+    return f"results/{wildcards.scale}/runs/{wildcards.run}/train/checkpoint_{kind}.pt"
+
+
+def stats_files(scale):
+    return [
+        f"results/{scale}/analysis/local_stats/{run}/{spec}/stats.json"
+        for run, net in networks(scale).items()
+        for spec in net["spectra"]
+    ]
+
+
+def final_targets(scale):
+    return [
+        *(f"results/{scale}/figures/{fig}.{ext}" for fig in config["figures"] for ext in ("pdf", "png")),
+        f"results/{scale}/claims.csv",
+        f"results/{scale}/claims.md",
+    ]

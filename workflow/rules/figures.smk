@@ -1,0 +1,20 @@
+rule figure:
+    input:
+        lambda w: stats_files(w.scale),
+    output:
+        pdf="results/{scale}/figures/{fig}.pdf",
+        png="results/{scale}/figures/{fig}.png",
+    params:
+        inputs=lambda w, input: "inputs=[" + ",".join(input) + "]",
+        digest=CONFIG_DIGEST,
+        outdir=lambda w: f"results/{w.scale}/figures/meta/{w.fig}",
+    log:
+        "results/{scale}/logs/figures/{fig}.log",
+    threads: 1
+    resources:
+        runtime=10,
+        mem_mb=2000,
+    shell:
+        "{PY} -m rmtloss.figures figure={wildcards.fig} '{params.inputs}' "
+        "out=results/{wildcards.scale}/figures/{wildcards.fig} "
+        "hydra.run.dir={params.outdir} > {log} 2>&1"

@@ -1,0 +1,19 @@
+rule train:
+    output:
+        init="results/{scale}/runs/{run}/train/checkpoint_init.pt",
+        final="results/{scale}/runs/{run}/train/checkpoint_final.pt",
+        metrics="results/{scale}/runs/{run}/train/metrics.csv",
+        config="results/{scale}/runs/{run}/train/config.yaml",
+    params:
+        overrides=train_args,
+        digest=CONFIG_DIGEST,
+        outdir=lambda w: f"results/{w.scale}/runs/{w.run}/train",
+    log:
+        "results/{scale}/logs/train/{run}.log",
+    threads: 1
+    resources:
+        runtime=60,
+        mem_mb=2000,
+    shell:
+        "OMP_NUM_THREADS={threads} {PY} -m rmtloss.train {params.overrides} "
+        "hydra.run.dir={params.outdir} > {log} 2>&1"
