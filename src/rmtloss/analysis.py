@@ -25,7 +25,7 @@ from omegaconf import DictConfig
 from rmtloss import rmt
 from rmtloss._io import write_json, write_npz
 from rmtloss.errors import InputError, require
-from rmtloss.spectra import ExactSpectra
+from rmtloss.results import ExactSpectra
 from rmtloss.stage import stage
 
 log = logging.getLogger("rmtloss.analysis")

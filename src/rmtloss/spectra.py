@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,67 +20,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from rmtloss import data as data_mod
 from rmtloss import models
-from rmtloss._io import read_npz, write_npz
 from rmtloss.errors import InputError, require
 from rmtloss.hessian import exact_ggn, exact_hessian
+from rmtloss.results import ExactSpectra
 from rmtloss.stage import resolve_device, stage
 
 log = logging.getLogger("rmtloss.spectra")
-
-_META = ("run", "model", "data", "task", "checkpoint", "matrix", "split")
-
-
-@dataclass(frozen=True)
-class ExactSpectra:
-    """Eigenvalues of exact curvature matrices, one row per batch (or one row for full data).
-
-    Attributes:
-        eigenvalues: ``(count, P)`` float64, ascending in each row.
-        batch_indices: ``(count, size)`` sample indices into the split (empty for full data).
-        seconds: wall time of each matrix and its eigen-decomposition.
-        run, model, data, task, checkpoint, matrix, split: what the spectra are of.
-        num_classes: outputs of the network (classes; 1 for regression).
-        batch_size: samples per batch (the split size for full data).
-        full: whether the row is the full-split matrix.
-        seed: the seed of the batch draw.
-    """
-
-    eigenvalues: np.ndarray
-    batch_indices: np.ndarray
-    seconds: np.ndarray
-    run: str
-    model: str
-    data: str
-    task: str
-    checkpoint: str
-    matrix: str
-    split: str
-    num_classes: int
-    batch_size: int
-    full: bool
-    seed: int
-
-    @property
-    def num_params(self) -> int:
-        """P, the order of each matrix."""
-        return int(self.eigenvalues.shape[1])
-
-    def save(self, path: str | Path) -> None:
-        """Write to ``.npz`` atomically (strings and scalars as 0-d arrays)."""
-        write_npz(path, **{k: np.asarray(getattr(self, k)) for k in self.__dataclass_fields__})
-
-    @classmethod
-    def load(cls, path: str | Path) -> ExactSpectra:
-        """Read a file written by :meth:`save`."""
-        raw = read_npz(path)
-        missing = [k for k in cls.__dataclass_fields__ if k not in raw]
-        if missing:
-            raise InputError(f"{path} is not a spectra file (missing {missing}); re-run spectra")
-        kw = {k: raw[k] for k in ("eigenvalues", "batch_indices", "seconds")}
-        kw.update({k: str(raw[k]) for k in _META})
-        return cls(**kw, num_classes=int(raw["num_classes"]), batch_size=int(raw["batch_size"]), full=bool(raw["full"]),
-                   seed=int(raw["seed"]))
-
 
 def batch_indices(n: int, size: int, count: int, seed: int) -> np.ndarray:
     """``count`` batches of ``size`` indices out of ``n``: slices of successive permutations.
@@ -98,7 +42,7 @@ def load_trained(run_dir: Path, checkpoint: str, dtype: torch.dtype, device: tor
                  ) -> tuple[DictConfig, torch.nn.Module, data_mod.Dataset]:
     """Rebuild a trained network and its data from a finished ``train`` stage folder."""
     cfg_path, ckpt_path = run_dir / "config.yaml", run_dir / f"checkpoint_{checkpoint}.pt"
-    for p in (cfg_path, ckpt_path):
+    for p in (ckpt_path, cfg_path):
         if not p.is_file():
             raise InputError(f"missing {p}: run the train stage for {run_dir} first")
     train_cfg = OmegaConf.load(cfg_path)
@@ -151,8 +95,8 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
         eigenvalues=np.stack(evals), batch_indices=np.empty((0, 0), int) if cfg.batch.full else idx,
         seconds=np.asarray(secs), run=str(cfg.run_name), model=train_cfg.model.name,
         data=train_cfg.data.name, task=ds.task, checkpoint=cfg.checkpoint, matrix=cfg.matrix,
-        split=cfg.split, num_classes=ds.num_classes, batch_size=int(idx.shape[1]), full=bool(cfg.batch.full),
-        seed=int(cfg.batch.seed))
+        split=cfg.split, num_classes=ds.num_classes, batch_size=int(idx.shape[1]),
+        full=bool(cfg.batch.full), seed=int(cfg.batch.seed))
     result.save(out_dir / "eigenvalues.npz")
     log.info("%d spectra of P=%d in %.1f s (%.2f s each)", len(evals), result.num_params,
              sum(secs), float(np.mean(secs)))

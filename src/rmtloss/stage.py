@@ -11,15 +11,18 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hydra
-import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from rmtloss._io import write_json, write_text
 from rmtloss.errors import ConfigError, InputError
 from rmtloss.provenance import provenance
+
+if TYPE_CHECKING:
+    import torch
 
 #: Hydra's primary configs and config groups (``config/`` at the repository root).
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
@@ -31,6 +34,8 @@ Work = Callable[[DictConfig, Path], tuple[int | None, str]]
 
 def resolve_device(name: str) -> torch.device:
     """Map the ``device`` setting (``auto``, ``cpu``, ``cuda``, ``cuda:N``) to a torch device."""
+    import torch  # torch is slow to import; stages that need no device never load it
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():

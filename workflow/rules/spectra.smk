@@ -11,7 +11,7 @@ rule spectra:
         outdir=lambda w: f"results/{w.scale}/runs/{w.run}/spectra/{w.spec}",
     log:
         "results/{scale}/logs/spectra/{run}_{spec}.log",
-    threads: 2
+    threads: 1
     resources:
         runtime=120,
         mem_mb=4000,

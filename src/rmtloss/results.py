@@ -1,0 +1,68 @@
+"""Typed results saved between stages: frozen dataclasses holding the raw numbers.
+
+Kept free of torch so that analysis, figures and claims start quickly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rmtloss._io import read_npz, write_npz
+from rmtloss.errors import InputError
+
+_META = ("run", "model", "data", "task", "checkpoint", "matrix", "split")
+
+
+@dataclass(frozen=True)
+class ExactSpectra:
+    """Eigenvalues of exact curvature matrices, one row per batch (or one row for full data).
+
+    Attributes:
+        eigenvalues: ``(count, P)`` float64, ascending in each row.
+        batch_indices: ``(count, size)`` sample indices into the split (empty for full data).
+        seconds: wall time of each matrix and its eigen-decomposition.
+        run, model, data, task, checkpoint, matrix, split: what the spectra are of.
+        num_classes: outputs of the network (classes; 1 for regression).
+        batch_size: samples per batch (the split size for full data).
+        full: whether the row is the full-split matrix.
+        seed: the seed of the batch draw.
+    """
+
+    eigenvalues: np.ndarray
+    batch_indices: np.ndarray
+    seconds: np.ndarray
+    run: str
+    model: str
+    data: str
+    task: str
+    checkpoint: str
+    matrix: str
+    split: str
+    num_classes: int
+    batch_size: int
+    full: bool
+    seed: int
+
+    @property
+    def num_params(self) -> int:
+        """P, the order of each matrix."""
+        return int(self.eigenvalues.shape[1])
+
+    def save(self, path: str | Path) -> None:
+        """Write to ``.npz`` atomically (strings and scalars as 0-d arrays)."""
+        write_npz(path, **{k: np.asarray(getattr(self, k)) for k in self.__dataclass_fields__})
+
+    @classmethod
+    def load(cls, path: str | Path) -> ExactSpectra:
+        """Read a file written by :meth:`save`."""
+        raw = read_npz(path)
+        missing = [k for k in cls.__dataclass_fields__ if k not in raw]
+        if missing:
+            raise InputError(f"{path} is not a spectra file (missing {missing}); re-run spectra")
+        kw = {k: raw[k] for k in ("eigenvalues", "batch_indices", "seconds")}
+        kw.update({k: str(raw[k]) for k in _META})
+        return cls(**kw, num_classes=int(raw["num_classes"]), batch_size=int(raw["batch_size"]),
+                   full=bool(raw["full"]), seed=int(raw["seed"]))

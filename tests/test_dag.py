@@ -1,0 +1,95 @@
+"""The whole workflow at smoke scale in a temporary folder, and what re-runs after a change."""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+pytestmark = pytest.mark.dag
+FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass")
+CLAIM_IDS = {"ratios-goe", "ratios-ggn", "ratios-fulldata", "ratios-pooled-control",
+             "unfolded-wigner", "zero-mass"}
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
+           str(workdir), "--cores", "2", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=1500)
+
+
+def job_counts(dry_run_output: str) -> dict[str, int]:
+    """Rule -> job count from the 'Job stats' table of a dry run."""
+    table = dry_run_output.split("Job stats:")[1].split("Reasons:")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("smoke")
+    proc = snakemake(work, "--config", "scale=smoke")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return work
+
+
+def test_every_figure_is_drawn(smoke):
+    for fig in FIGURES:
+        for ext in ("pdf", "png"):
+            path = smoke / "results" / "smoke" / "figures" / f"{fig}.{ext}"
+            assert path.stat().st_size > 5000, path
+
+
+def test_every_claim_has_a_row_with_a_number(smoke):
+    with open(smoke / "results" / "smoke" / "claims.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["id"] for r in rows} == CLAIM_IDS
+    for r in rows:
+        assert math.isfinite(float(r["measured"])), r
+        assert r["verdict"] in ("PASS", "FAIL"), r
+        assert r["scale"] == "smoke"
+    assert "| `ratios-goe` |" in (smoke / "results" / "smoke" / "claims.md").read_text()
+
+
+def test_every_output_folder_holds_config_and_provenance(smoke):
+    folders = {p.parent for p in (smoke / "results" / "smoke").rglob("*")
+               if p.suffix in (".pt", ".npz", ".pdf", ".csv") and "figures" not in p.parts}
+    folders |= set((smoke / "results" / "smoke" / "figures" / "meta").iterdir())
+    folders.discard(smoke / "results" / "smoke")
+    folders.add(smoke / "results" / "smoke" / "meta" / "claims")
+    for folder in folders:
+        assert (folder / "config.yaml").is_file() and (folder / "provenance.json").is_file(), folder
+
+
+def test_a_finished_dag_has_nothing_to_do(smoke):
+    proc = snakemake(smoke, "-n", "--config", "scale=smoke")
+    assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_an_override_reruns_exactly_the_affected_jobs(smoke):
+    proc = snakemake(smoke, "-n", "-p", "--config", "scale=smoke",
+                     "overrides={mlp: [optimizer.lr=0.02]}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert job_counts(out) == {"train": 1, "spectra": 2, "local_stats": 2, "figure": 3,
+                               "claims": 1, "all": 1}
+    assert re.search(r"rule train:.*?wildcards: scale=smoke, run=mlp", out, re.S)
+    train_cmd = next(line for line in out.splitlines() if "-m rmtloss.train" in line)
+    assert "optimizer.lr=0.02" in train_cmd and "model=mlp" in train_cmd
+
+
+def test_one_figure_needs_only_its_jobs(tmp_path):
+    proc = snakemake(tmp_path, "-n", "results/smoke/figures/zero_mass.pdf", "--config",
+                     "scale=smoke")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert job_counts(proc.stdout) == {"train": 5, "spectra": 13, "local_stats": 13, "figure": 1}
+
+
+def test_bad_workflow_config_is_refused(tmp_path):
+    proc = snakemake(tmp_path, "-n", "--config", "scale=huge")
+    assert proc.returncode != 0 and "huge" in proc.stdout + proc.stderr

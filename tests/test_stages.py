@@ -1,0 +1,95 @@
+"""Stages as Hydra apps: bad input stops before any work with a message naming the setting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import run_stage
+
+BAD_TRAIN = [
+    (["model.name=transformer"], "model.name"),
+    (["data.name=imagenet"], "data.name"),
+    (["data.name=mnist"], "not implemented yet"),
+    (["optimizer.lr=-0.1"], "optimizer.lr"),
+    (["train.batch_size=-4"], "train.batch_size"),
+    (["train.batch_size=5000"], "larger than the 1297 training samples"),
+    (["train.epchs=3"], "train.epchs"),  # a typo: Hydra's struct mode refuses unknown keys
+]
+
+
+@pytest.mark.parametrize(("overrides", "message"), BAD_TRAIN)
+def test_bad_training_settings_stop_with_a_clear_message(tmp_path, overrides, message):
+    out = tmp_path / "run"
+    proc = run_stage("train", *overrides, "train.epochs=1", f"hydra.run.dir={out}")
+    assert proc.returncode != 0
+    assert message in proc.stderr
+    assert not out.exists() or not any(out.iterdir()), "a failed stage wrote output"
+
+
+def test_unknown_model_group_lists_the_options(tmp_path):
+    proc = run_stage("train", "model=transformer", f"hydra.run.dir={tmp_path / 'run'}")
+    assert proc.returncode != 0
+    assert "model/transformer" in proc.stderr and "mlp" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("trained") / "train"
+    proc = run_stage("train", "model=logistic", "train.epochs=2", f"hydra.run.dir={out}")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_train_writes_checkpoints_metrics_config_and_provenance(trained):
+    names = {p.name for p in trained.iterdir()}
+    assert {"checkpoint_init.pt", "checkpoint_final.pt", "metrics.csv", "config.yaml",
+            "provenance.json"} <= names
+    assert not [n for n in names if n.endswith(".tmp")]
+    rows = (trained / "metrics.csv").read_text().splitlines()
+    assert rows[0].startswith("epoch,lr,train_loss") and len(rows) == 4  # header + epochs 0..2
+
+
+def test_training_is_reproducible(trained, tmp_path):
+    again = tmp_path / "again"
+    assert run_stage("train", "model=logistic", "train.epochs=2", f"hydra.run.dir={again}").returncode == 0
+    assert (again / "metrics.csv").read_text() == (trained / "metrics.csv").read_text()
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["batch.size=100000"], "batch.size"),
+    (["batch.size=0"], "batch.size"),
+    (["matrix=fisher"], "matrix"),
+    (["method=lanczos"], "not implemented yet"),
+])
+def test_bad_spectra_settings_stop_with_a_clear_message(trained, tmp_path, overrides, message):
+    out = tmp_path / "spectra"
+    proc = run_stage("spectra", f"run_dir={trained}", *overrides, f"hydra.run.dir={out}")
+    assert proc.returncode == 2 and message in proc.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_missing_checkpoint_names_the_file(tmp_path):
+    proc = run_stage("spectra", f"run_dir={tmp_path / 'nowhere'}", f"hydra.run.dir={tmp_path / 's'}")
+    assert proc.returncode == 2 and "checkpoint_final.pt" in proc.stderr and "train" in proc.stderr
+
+
+def test_spectra_then_analysis_on_a_trained_network(trained, tmp_path):
+    sp = tmp_path / "spectra"
+    proc = run_stage("spectra", f"run_dir={trained}", "batch.count=2", f"hydra.run.dir={sp}")
+    assert proc.returncode == 0, proc.stderr
+    with np.load(sp / "eigenvalues.npz") as d:
+        assert d["eigenvalues"].shape == (2, 650) and d["batch_indices"].shape == (2, 64)
+        assert len(set(d["batch_indices"].ravel())) == 128  # disjoint batches
+    an = tmp_path / "analysis"
+    proc = run_stage("analysis", f"spectrum={sp / 'eigenvalues.npz'}", f"hydra.run.dir={an}")
+    assert proc.returncode == 0, proc.stderr
+    assert {"stats.json", "samples.npz", "config.yaml", "provenance.json"} <= {
+        p.name for p in an.iterdir()}
+
+
+def test_corrupt_spectra_file_is_reported(tmp_path):
+    bad = tmp_path / "eigenvalues.npz"
+    bad.write_bytes(b"not a zip file")
+    proc = run_stage("analysis", f"spectrum={bad}", f"hydra.run.dir={tmp_path / 'a'}")
+    assert proc.returncode == 2 and "corrupt" in proc.stderr
+    assert not (tmp_path / "a").exists() or not any((tmp_path / "a").iterdir())
