@@ -9,10 +9,12 @@ rule local_stats:
         outdir=lambda w: f"results/{w.scale}/analysis/local_stats/{w.run}/{w.spec}",
     log:
         "results/{scale}/logs/local_stats/{run}_{spec}.log",
+    conda:
+        "../envs/rmtloss.yaml"
     threads: 1
     resources:
         runtime=20,
         mem_mb=2000,
     shell:
-        "OMP_NUM_THREADS={threads} {PY} -m rmtloss.analysis task=local_stats spectrum={input} "
+        "OMP_NUM_THREADS={threads} python -m rmtloss.analysis task=local_stats spectrum={input} "
         "hydra.run.dir={params.outdir} > {log} 2>&1"

@@ -10,11 +10,13 @@ rule claims:
         outdir=lambda w: f"results/{w.scale}/meta/claims",
     log:
         "results/{scale}/logs/claims.log",
+    conda:
+        "../envs/rmtloss.yaml"
     threads: 1
     resources:
         runtime=10,
         mem_mb=1000,
     shell:
-        "{PY} -m rmtloss.claims scale={wildcards.scale} '{params.inputs}' "
+        "python -m rmtloss.claims scale={wildcards.scale} '{params.inputs}' "
         "out=results/{wildcards.scale}/claims "
         "hydra.run.dir={params.outdir} > {log} 2>&1"

@@ -1,8 +1,13 @@
+import shlex
 import sys
+
+sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
 from rmtloss.workflow import config_digest, merge_overrides, shell_args
 
-PY = sys.executable
+# Jobs run `python -m rmtloss.<stage>` with the package taken from this checkout; `python` is the
+# one on PATH (activate .venv, or the rule's conda environment with --use-conda).
+shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(os.path.join(workflow.basedir, 'src'))}; ")
 SCALE = config["scale"]
 CONFIG_DIGEST = config_digest(os.path.join(workflow.basedir, "config"))
 

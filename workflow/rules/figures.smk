@@ -10,11 +10,13 @@ rule figure:
         outdir=lambda w: f"results/{w.scale}/figures/meta/{w.fig}",
     log:
         "results/{scale}/logs/figures/{fig}.log",
+    conda:
+        "../envs/rmtloss.yaml"
     threads: 1
     resources:
         runtime=10,
         mem_mb=2000,
     shell:
-        "{PY} -m rmtloss.figures figure={wildcards.fig} '{params.inputs}' "
+        "python -m rmtloss.figures figure={wildcards.fig} '{params.inputs}' "
         "out=results/{wildcards.scale}/figures/{wildcards.fig} "
         "hydra.run.dir={params.outdir} > {log} 2>&1"

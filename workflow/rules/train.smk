@@ -10,10 +10,12 @@ rule train:
         outdir=lambda w: f"results/{w.scale}/runs/{w.run}/train",
     log:
         "results/{scale}/logs/train/{run}.log",
+    conda:
+        "../envs/rmtloss.yaml"
     threads: 1
     resources:
         runtime=60,
         mem_mb=2000,
     shell:
-        "OMP_NUM_THREADS={threads} {PY} -m rmtloss.train {params.overrides} "
+        "OMP_NUM_THREADS={threads} python -m rmtloss.train {params.overrides} "
         "hydra.run.dir={params.outdir} > {log} 2>&1"
