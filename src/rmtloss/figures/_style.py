@@ -20,8 +20,8 @@ def grid(n: int, ncols: int = 4, size: float = 2.6) -> tuple[Figure, list]:
     """A figure with ``n`` panels in rows of ``ncols``; unused axes are hidden."""
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * 1.25 * ncols, size * nrows),
-                             squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * 1.25 * ncols, size * 1.1 * nrows),
+                             squeeze=False, layout="constrained")
     flat = list(axes.ravel())
     for ax in flat[n:]:
         ax.set_visible(False)

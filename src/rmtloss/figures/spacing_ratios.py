@@ -23,9 +23,9 @@ def _panel(ax, r: np.ndarray, title: str, summary: dict) -> None:  # noqa: ANN00
             linewidth=0.3, label="data")
     ax.plot(_X, 2 * ratio_density(_X, "goe"), "C0", label="GOE")
     ax.plot(_X, 2 * ratio_density(_X, "poisson"), "C3--", label="Poisson")
-    ax.set_title(title)
-    ax.text(0.03, 0.97, f"<r~> = {summary['mean']:.4f}\n[{summary['ci_low']:.4f}, "
-            f"{summary['ci_high']:.4f}]", transform=ax.transAxes, va="top", fontsize=7)
+    ax.set_title(f"{title}\n<r~> = {summary['mean']:.4f}  [{summary['ci_low']:.4f}, "
+                 f"{summary['ci_high']:.4f}]")
+    ax.set_ylim(0, 2.2)
     ax.set_xlabel("r~ = min(r, 1/r)")
     ax.set_ylabel("density")
 

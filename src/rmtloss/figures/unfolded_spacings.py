@@ -29,10 +29,8 @@ def draw(records: list[Record]) -> Figure:
                 histtype="step", color="C2", label="zeros kept")
         ax.plot(_S, spacing_density(_S, "goe"), "C0", label="Wigner (GOE)")
         ax.plot(_S, spacing_density(_S, "poisson"), "C3--", label="exp(-s)")
-        ax.set_title(rec.label)
-        ax.text(0.97, 0.97, f"KS dropped {u['dropped']['ks_goe']:.3f}\n"
-                f"KS kept {u['kept']['ks_goe']:.3f}", transform=ax.transAxes, ha="right",
-                va="top", fontsize=7)
+        ax.set_title(f"{rec.label}\nKS to Wigner: dropped {u['dropped']['ks_goe']:.3f}, "
+                     f"kept {u['kept']['ks_goe']:.3f}")
         ax.set_xlabel("unfolded spacing s")
         ax.set_ylabel("density")
     if recs:

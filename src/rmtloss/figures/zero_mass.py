@@ -16,7 +16,7 @@ from rmtloss.figures import Record
 
 def draw(records: list[Record]) -> Figure:
     """Draw the zero-mass curves."""
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = plt.subplots(figsize=(9.5, 4.5), layout="constrained")
     for i, rec in enumerate(records):
         style = "-" if rec.stats["checkpoint"] == "final" else ":"
         ax.plot(np.log10(rec.samples["cutoffs"]), rec.samples["zero_fraction"], style,
@@ -25,6 +25,6 @@ def draw(records: list[Record]) -> Figure:
     ax.set_xlabel("log10 of the cut-off c (relative to max |eigenvalue|)")
     ax.set_ylabel("share of eigenvalues with |lambda| < c max|lambda|")
     ax.set_ylim(0, 1)
-    ax.legend(fontsize=6, loc="upper left", ncol=1)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.set_title("Numerically zero eigenvalues")
     return fig
