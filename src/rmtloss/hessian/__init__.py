@@ -1,6 +1,20 @@
-"""Curvature of the loss: exact Hessians and GGN matrices (small networks)."""
+"""Curvature of the loss: operators (Hessian, GGN), exact matrices, Lanczos and SLQ."""
 
 from rmtloss.hessian._functional import flat_params, functional_loss, functional_model
 from rmtloss.hessian.exact import exact_ggn, exact_hessian, hvp
+from rmtloss.hessian.lanczos import (
+    EigenResult,
+    LanczosResult,
+    SLQResult,
+    TraceResult,
+    hutchinson_trace,
+    lanczos,
+    slq,
+    top_eigenpairs,
+)
+from rmtloss.hessian.operators import CurvatureOperator, DenseOperator, GGNOperator, HessianOperator
 
-__all__ = ["exact_ggn", "exact_hessian", "flat_params", "functional_loss", "functional_model", "hvp"]
+__all__ = ["CurvatureOperator", "DenseOperator", "EigenResult", "GGNOperator", "HessianOperator",
+           "LanczosResult", "SLQResult", "TraceResult", "exact_ggn", "exact_hessian", "flat_params",
+           "functional_loss", "functional_model", "hutchinson_trace", "hvp", "lanczos", "slq",
+           "top_eigenpairs"]

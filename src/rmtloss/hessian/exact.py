@@ -3,8 +3,9 @@ r"""Exact Hessians and generalised Gauss-Newton matrices of small networks.
 For a data set split into batches :math:`B_1, \dots, B_K` of sizes :math:`n_k` (:math:`N = \sum n_k`)
 the mean loss is :math:`L(\theta) = \sum_k (n_k/N) L_{B_k}(\theta)`, so its Hessian is the
 share-weighted sum of batch Hessians. Each batch Hessian is built in one vectorised call: the
-Hessian-vector product :math:`v \mapsto \nabla_\theta(\nabla_\theta L \cdot v)` (forward-over-reverse,
-``torch.func.jvp`` of ``torch.func.grad``) ``vmap``-ped over the columns of the identity. The
+Hessian-vector product :math:`v \mapsto \nabla_\theta(\nabla_\theta L \cdot v)`
+(forward-over-reverse, :class:`~rmtloss.hessian.operators.HessianOperator`) ``vmap``-ped over the
+columns of the identity. The
 authors' script instead takes one backward pass per parameter (row by row, float32;
 ``papers_empirical.md`` section 1.1); ``benchmarks/exact_hessian.py`` compares the two.
 
@@ -17,27 +18,17 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.func import grad, hessian, jacrev, jvp, vmap
+from torch.func import hessian, jacrev, vmap
 
-from rmtloss.hessian._functional import LossFn, flat_params, functional_loss, functional_model
+from rmtloss.hessian._functional import LossFn, flat_params, functional_model
+from rmtloss.hessian.operators import HessianOperator
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
-def _shares(data: Sequence[Batch]) -> list[float]:
-    sizes = [len(x) for x, _ in data]
-    total = sum(sizes)
-    return [n / total for n in sizes]
-
-
 def hvp(model: nn.Module, loss_fn: LossFn, data: Sequence[Batch], v: torch.Tensor) -> torch.Tensor:
     """Hessian-vector product :math:`Hv` of the mean loss over ``data`` (forward-over-reverse)."""
-    loss = functional_loss(model, loss_fn)
-    theta = flat_params(model).to(v.dtype)
-    total = torch.zeros_like(v)
-    for share, (x, y) in zip(_shares(data), data, strict=True):
-        total += share * jvp(lambda t, x=x, y=y: grad(loss)(t, x, y), (theta,), (v,))[1]
-    return total
+    return HessianOperator(model, loss_fn, data, check_deterministic=False).matvec(v)
 
 
 def exact_hessian(model: nn.Module, loss_fn: LossFn, data: Sequence[Batch], *,
@@ -54,16 +45,8 @@ def exact_hessian(model: nn.Module, loss_fn: LossFn, data: Sequence[Batch], *,
     Returns:
         The symmetric Hessian, shape ``(P, P)``.
     """
-    loss = functional_loss(model, loss_fn)
-    theta = flat_params(model)
-    eye = torch.eye(theta.numel(), dtype=theta.dtype, device=theta.device)
-    h = torch.zeros_like(eye)
-    for share, (x, y) in zip(_shares(data), data, strict=True):
-        def column(v: torch.Tensor, x: torch.Tensor = x, y: torch.Tensor = y) -> torch.Tensor:
-            return jvp(lambda t: grad(loss)(t, x, y), (theta,), (v,))[1]
-
-        h += share * vmap(column, chunk_size=chunk_size)(eye)
-    return (h + h.T) / 2
+    return HessianOperator(model, loss_fn, data, check_deterministic=False,
+                           chunk_size=chunk_size).to_dense()
 
 
 def exact_ggn(model: nn.Module, loss_fn: LossFn, data: Sequence[Batch]) -> torch.Tensor:
@@ -72,19 +55,22 @@ def exact_ggn(model: nn.Module, loss_fn: LossFn, data: Sequence[Batch]) -> torch
     .. math:: G = \frac{1}{N} \sum_i J_i^\top \, \nabla^2_f \ell(f_i, y_i) \, J_i,
        \qquad J_i = \partial f(x_i; \theta) / \partial \theta .
 
-    For a scalar regression with squared error this is :math:`(2/N) \sum_i \nabla f_i \nabla f_i^\top`,
-    of rank at most N (the authors' ``get_exact_ggn_spectra.py`` drops the factor 2).
+    For a scalar regression with squared error this is
+    :math:`(2/N) \sum_i \nabla f_i \nabla f_i^\top`, of rank at most N (the authors'
+    ``get_exact_ggn_spectra.py`` drops the factor 2). Built from Jacobians (reverse mode over the
+    outputs), which is cheaper than P GGN-vector products when the outputs are few.
     """
     out = functional_model(model)
     theta = flat_params(model)
     g = torch.zeros(theta.numel(), theta.numel(), dtype=theta.dtype, device=theta.device)
+    total = sum(len(x) for x, _ in data)
 
     def sample_loss(o: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return loss_fn(o.unsqueeze(0), y.unsqueeze(0))
 
-    for share, (x, y) in zip(_shares(data), data, strict=True):
+    for x, y in data:
         jac = jacrev(out)(theta, x)                       # (n, C, P)
         outputs = out(theta, x).detach()
         h_out = vmap(hessian(sample_loss))(outputs, y)    # (n, C, C)
-        g += share * torch.einsum("ncp,ncd,ndq->pq", jac, h_out, jac) / len(x)
+        g += torch.einsum("ncp,ncd,ndq->pq", jac, h_out, jac) / total
     return (g + g.T) / 2

@@ -1,0 +1,218 @@
+r"""Curvature operators over a data set: the Hessian and the generalised Gauss-Newton matrix.
+
+The design follows curvlinops' linear operators (Dangel et al.): an object that multiplies vectors
+(``matvec``) and matrices (``matmat``) by the curvature matrix of the **mean** loss over a data set,
+
+.. math:: L(\theta) = \sum_k \frac{n_k}{N} L_{B_k}(\theta),
+
+so every batch is weighted by its share of the samples and an uneven last batch does not change the
+operator. ``matmat`` pushes all K columns through one pass over the data (``torch.func.vmap``), so K
+probes cost about one data pass. Hessian-vector products are forward-over-reverse
+(``jvp`` of ``grad``); GGN products are :math:`J^\top (H_f (J v))` with a Jacobian-vector product,
+the Hessian of the loss in the outputs and a vector-Jacobian product.
+
+BatchNorm policy (explicit, unlike PyHessian's hidden ``model.eval()``): ``bn_mode="eval"`` (the
+default) uses the running statistics; ``bn_mode="train"`` uses batch statistics, refuses a
+``DataLoader`` that shuffles, and checks that two products with the same vector agree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+import torch
+from torch import nn
+from torch.func import functional_call, grad, jvp, vjp, vmap
+
+from rmtloss.errors import ConfigError
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _has_batchnorm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def _shuffles(data: Iterable[Batch]) -> bool:
+    sampler = getattr(data, "sampler", None)
+    return isinstance(sampler, torch.utils.data.RandomSampler)
+
+
+class CurvatureOperator:
+    """Base class: a symmetric P x P curvature matrix of the mean loss, applied by products.
+
+    Args:
+        model: the network. Its train/eval flags are restored after each product; with
+            train-mode BatchNorm a patched copy is used.
+        loss_fn: ``loss_fn(outputs, targets)``, the batch **mean**.
+        data: a re-iterable of ``(x, y)`` batches (a list or a non-shuffling ``DataLoader``).
+        params: names (as in ``model.named_parameters()``) of the parameters the matrix is taken
+            with respect to, in that order; ``None`` takes every trainable parameter.
+        bn_mode: ``"eval"`` or ``"train"`` (see the module docstring).
+        check_deterministic: multiply a random vector twice and raise if the products differ
+            (curvlinops' check; catches shuffled data and stochastic layers).
+        chunk_size: columns per vectorised call in :meth:`matmat` (memory bound); ``None``: all.
+
+    Attributes:
+        size: P, the number of parameters in the matrix. dtype, device: of the parameters.
+        num_data: N, the number of samples. num_matvecs: products computed so far (columns).
+    """
+
+    def __init__(self, model: nn.Module, loss_fn: LossFn, data: Iterable[Batch], *,
+                 params: Sequence[str] | None = None, bn_mode: str = "eval",
+                 check_deterministic: bool = True, chunk_size: int | None = None) -> None:
+        if bn_mode not in ("eval", "train"):
+            raise ConfigError("bn_mode", f"unknown BatchNorm mode '{bn_mode}'; use eval or train")
+        if bn_mode == "train" and _shuffles(data):
+            raise ConfigError("bn_mode", "train-mode BatchNorm needs the same batches for every "
+                              "product: pass a DataLoader with shuffle=False")
+        self.model = self._prepare(model, bn_mode)
+        self.loss_fn, self.data, self.chunk_size, self.bn_mode = loss_fn, data, chunk_size, bn_mode
+        named = dict(self.model.named_parameters())
+        names = list(params) if params is not None else [n for n, p in named.items()
+                                                        if p.requires_grad]
+        unknown = [n for n in names if n not in named]
+        if unknown:
+            raise ConfigError("params", f"unknown parameter names {unknown}; choose from "
+                              f"{list(named)}")
+        self.names = names
+        self.theta = {n: named[n].detach() for n in names}
+        self.fixed = {n: p.detach() for n, p in named.items() if n not in self.theta}
+        self.buffers = dict(self.model.named_buffers())
+        self.shapes = [self.theta[n].shape for n in names]
+        self.sizes = [self.theta[n].numel() for n in names]
+        first = next(iter(self.theta.values()))
+        self.size, self.dtype, self.device = sum(self.sizes), first.dtype, first.device
+        self.num_data = sum(len(x) for x, _ in data)
+        if self.num_data == 0:
+            raise ConfigError("data", "the data set is empty")
+        self.num_matvecs = 0
+        if check_deterministic or bn_mode == "train":
+            self.check_deterministic()
+
+    @staticmethod
+    def _prepare(model: nn.Module, bn_mode: str) -> nn.Module:
+        if bn_mode == "train" and _has_batchnorm(model):
+            model = copy.deepcopy(model)  # the patch below changes modules in place
+            torch.func.replace_all_batch_norm_modules_(model)  # batch statistics, no updates
+        return model
+
+    @contextlib.contextmanager
+    def _mode(self) -> Iterator[None]:
+        """Eval mode (or train mode for train-mode BatchNorm) during products, then restore."""
+        flags = [(m, m.training) for m in self.model.modules()]
+        self.model.train(self.bn_mode == "train")
+        try:
+            yield
+        finally:
+            for m, flag in flags:
+                m.training = flag
+
+    # -- products ----------------------------------------------------------------------------
+    def outputs(self, theta: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """Network outputs with the parameters ``theta`` (others fixed)."""
+        return functional_call(self.model, ({**self.fixed, **theta}, self.buffers), (x,))
+
+    def _split(self, v: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {n: c.view(s) for n, c, s in zip(self.names, torch.split(v, self.sizes),
+                                                self.shapes, strict=True)}
+
+    def _flat(self, d: dict[str, torch.Tensor]) -> torch.Tensor:
+        return torch.cat([d[n].reshape(-1) for n in self.names])
+
+    def _batch_product(self, v: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor
+                       ) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def matmat(self, mat: torch.Tensor) -> torch.Tensor:
+        """Multiply a ``(P, K)`` matrix; one pass over the data serves all K columns.
+
+        The input may have any float dtype and device; the product is computed in the operator's
+        dtype and returned in the input's dtype and device.
+        """
+        if mat.ndim != 2 or mat.shape[0] != self.size:
+            raise ValueError(f"expected a ({self.size}, K) matrix, got {tuple(mat.shape)}")
+        cols = mat.to(self.device, self.dtype).T.contiguous()  # (K, P)
+        out = torch.zeros_like(cols)
+        with self._mode():
+            self._accumulate(cols, out)
+        self.num_matvecs += mat.shape[1]
+        return out.T.to(mat.device, mat.dtype)
+
+    def _accumulate(self, cols: torch.Tensor, out: torch.Tensor) -> None:
+        for x, y in self.data:
+            x, y = x.to(self.device), y.to(self.device)
+            if x.is_floating_point():
+                x = x.to(self.dtype)
+
+            def column(v: torch.Tensor, x: torch.Tensor = x, y: torch.Tensor = y) -> torch.Tensor:
+                return self._flat(self._batch_product(self._split(v), x, y))
+
+            out += (len(x) / self.num_data) * vmap(column, chunk_size=self.chunk_size)(cols)
+
+    def matvec(self, v: torch.Tensor) -> torch.Tensor:
+        """Multiply one vector of length P."""
+        return self.matmat(v.reshape(-1, 1))[:, 0]
+
+    def __matmul__(self, other: torch.Tensor) -> torch.Tensor:
+        return self.matvec(other) if other.ndim == 1 else self.matmat(other)
+
+    def to_dense(self) -> torch.Tensor:
+        """The dense P x P matrix (P products; small models only), symmetrised."""
+        h = self.matmat(torch.eye(self.size, dtype=self.dtype, device=self.device))
+        return (h + h.T) / 2
+
+    def check_deterministic(self, rtol: float = 1e-5, atol: float = 1e-8) -> None:
+        """Raise if two products with the same random vector differ (shuffled data, dropout...)."""
+        gen = torch.Generator().manual_seed(0)
+        v = torch.randn(self.size, generator=gen, dtype=torch.float64)
+        first, second = self.matvec(v), self.matvec(v)
+        self.num_matvecs -= 2
+        if not torch.allclose(first, second, rtol=rtol, atol=atol):
+            raise ConfigError("data", "two products with the same vector differ: the data order or "
+                              "the model is random (shuffled loader, dropout, train-mode "
+                              "BatchNorm on shuffled batches); fix the order or use bn_mode=eval")
+
+
+class HessianOperator(CurvatureOperator):
+    """The Hessian of the mean loss: forward-over-reverse Hessian-vector products."""
+
+    def _batch_product(self, v, x, y):  # noqa: ANN001, ANN202
+        def g(theta: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+            return grad(lambda t: self.loss_fn(self.outputs(t, x), y))(theta)
+
+        return jvp(g, (self.theta,), (v,))[1]
+
+
+class GGNOperator(CurvatureOperator):
+    r"""The generalised Gauss-Newton matrix :math:`\frac1N\sum_i J_i^\top \nabla_f^2\ell_i J_i`."""
+
+    def _batch_product(self, v, x, y):  # noqa: ANN001, ANN202
+        out, jv = jvp(lambda t: self.outputs(t, x), (self.theta,), (v,))
+        hjv = jvp(grad(lambda o: self.loss_fn(o, y)), (out,), (jv,))[1]
+        _, pullback = vjp(lambda t: self.outputs(t, x), self.theta)
+        return pullback(hjv)[0]
+
+
+class DenseOperator:
+    """A dense symmetric matrix behind the operator interface (tests and synthetic spectra)."""
+
+    def __init__(self, matrix: torch.Tensor) -> None:
+        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+            raise ValueError("expected a square matrix")
+        self.matrix = matrix
+        self.size, self.dtype, self.device = matrix.shape[0], matrix.dtype, matrix.device
+        self.num_matvecs = 0
+
+    def matmat(self, mat: torch.Tensor) -> torch.Tensor:
+        """Multiply a ``(P, K)`` matrix."""
+        self.num_matvecs += mat.shape[1]
+        return (self.matrix @ mat.to(self.device, self.dtype)).to(mat.device, mat.dtype)
+
+    def matvec(self, v: torch.Tensor) -> torch.Tensor:
+        """Multiply a vector."""
+        return self.matmat(v.reshape(-1, 1))[:, 0]
