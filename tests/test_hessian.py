@@ -10,8 +10,6 @@ from torch import nn
 from rmtloss.hessian import exact_ggn, exact_hessian, flat_params, functional_loss, hvp
 from rmtloss.models import mlp, mse
 
-torch.set_default_dtype(torch.float64)
-
 
 @pytest.fixture
 def softmax_problem():
@@ -20,8 +18,8 @@ def softmax_problem():
     model = nn.Linear(d, c).double()
     with torch.no_grad():
         for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen))
-    x = torch.randn(n, d, generator=gen)
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
+    x = torch.randn(n, d, generator=gen, dtype=torch.float64)
     y = torch.randint(0, c, (n,), generator=gen)
     return model, x, y
 
@@ -30,9 +28,9 @@ def softmax_hessian_closed_form(model: nn.Linear, x: torch.Tensor) -> torch.Tens
     """H = (1/n) sum_i (diag p_i - p_i p_i^T) (x) x~_i x~_i^T in the (W row-major, b) order."""
     p = torch.softmax(model(x), dim=1)
     c, d = model.weight.shape
-    h_ww = torch.zeros(c * d, c * d)
-    h_wb = torch.zeros(c * d, c)
-    h_bb = torch.zeros(c, c)
+    h_ww = torch.zeros(c * d, c * d, dtype=x.dtype)
+    h_wb = torch.zeros(c * d, c, dtype=x.dtype)
+    h_bb = torch.zeros(c, c, dtype=x.dtype)
     for pi, xi in zip(p, x, strict=True):
         a = torch.diag(pi) - torch.outer(pi, pi)
         h_ww += torch.kron(a, torch.outer(xi, xi))
@@ -68,10 +66,10 @@ def test_uneven_batches_give_the_full_data_hessian(softmax_problem):
 def test_hvp_matches_finite_differences_of_the_gradient():
     torch.manual_seed(1)
     model = mlp([6, 8, 5, 3]).double()
-    x, y = torch.randn(40, 6), torch.randint(0, 3, (40,))
+    x, y = torch.randn(40, 6, dtype=torch.float64), torch.randint(0, 3, (40,))
     loss = functional_loss(model, nn.functional.cross_entropy)
     theta = flat_params(model)
-    v = torch.randn_like(theta)
+    v = torch.randn(theta.shape, dtype=torch.float64)
     eps = 1e-5
     grad = torch.func.grad(loss)
     fd = (grad(theta + eps * v, x, y) - grad(theta - eps * v, x, y)) / (2 * eps)
@@ -82,9 +80,9 @@ def test_hvp_matches_finite_differences_of_the_gradient():
 def test_exact_hessian_columns_are_hessian_vector_products():
     torch.manual_seed(2)
     model = mlp([4, 6, 2]).double()
-    data = [(torch.randn(10, 4), torch.randint(0, 2, (10,)))]
+    data = [(torch.randn(10, 4, dtype=torch.float64), torch.randint(0, 2, (10,)))]
     h = exact_hessian(model, nn.functional.cross_entropy, data, chunk_size=7)
-    v = torch.randn(h.shape[0])
+    v = torch.randn(h.shape[0], dtype=torch.float64)
     torch.testing.assert_close(h @ v, hvp(model, nn.functional.cross_entropy, data, v))
     torch.testing.assert_close(h, h.T)
 
@@ -92,7 +90,7 @@ def test_exact_hessian_columns_are_hessian_vector_products():
 def test_ggn_of_squared_error_regression_is_gradient_outer_products():
     torch.manual_seed(3)
     model = mlp([3, 7, 1]).double()
-    x, y = torch.randn(9, 3), torch.randn(9)
+    x, y = torch.randn(9, 3, dtype=torch.float64), torch.randn(9, dtype=torch.float64)
     g = exact_ggn(model, mse, [(x, y)])
     grads = []
     for xi in x:
@@ -107,6 +105,6 @@ def test_ggn_of_squared_error_regression_is_gradient_outer_products():
 def test_ggn_equals_hessian_for_a_linear_model_with_squared_error():
     torch.manual_seed(4)
     model = nn.Linear(5, 1).double()
-    data = [(torch.randn(20, 5), torch.randn(20))]
+    data = [(torch.randn(20, 5, dtype=torch.float64), torch.randn(20, dtype=torch.float64))]
     np.testing.assert_allclose(exact_ggn(model, mse, data).numpy(),
                                exact_hessian(model, mse, data).numpy(), atol=1e-12)

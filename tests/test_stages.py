@@ -10,7 +10,7 @@ from conftest import run_stage
 BAD_TRAIN = [
     (["model.name=transformer"], "model.name"),
     (["data.name=imagenet"], "data.name"),
-    (["data.name=mnist"], "not implemented yet"),
+    (["data=mnist", "data.data_dir=/nonexistent/rmtloss-data"], "/nonexistent/rmtloss-data"),
     (["optimizer.lr=-0.1"], "optimizer.lr"),
     (["train.batch_size=-4"], "train.batch_size"),
     (["train.batch_size=5000"], "larger than the 1297 training samples"),
@@ -60,7 +60,7 @@ def test_training_is_reproducible(trained, tmp_path):
     (["batch.size=100000"], "batch.size"),
     (["batch.size=0"], "batch.size"),
     (["matrix=fisher"], "matrix"),
-    (["method=lanczos"], "not implemented yet"),
+    (["method=power"], "method"),
 ])
 def test_bad_spectra_settings_stop_with_a_clear_message(trained, tmp_path, overrides, message):
     out = tmp_path / "spectra"

@@ -8,7 +8,14 @@
 | ``cnn`` | conv(1->4,3) ReLU conv(4->8,3) ReLU fc(128->10) on 8x8 | 1626 | LeNet on CIFAR-10 |
 | ``regression_mlp`` | 10 -> 40 -> 20 -> 1, ReLU, MSE | 1281 | Bike MLP 13 -> 100 -> 100 -> 50 -> 1 |
 
-(``papers_empirical.md`` section 3.5.)
+(``papers_empirical.md`` section 3.5.) At paper scale the same ``mlp`` with ``hidden=[10, 100]``
+on MNIST is the authors' ``Mnist_NN`` (P = 9960), and:
+
+| name | shape | P |
+| --- | --- | --- |
+| ``lenet`` | LeNetsmall: conv(3->6,5) pool conv(6->16,5) pool fc 400->35->50->10 | 19217 (CIFAR-10) |
+| ``vgg16`` | VGG-16 without BatchNorm, CIFAR classifier 512->512->512->C with dropout | 15.3M (CIFAR-100) |
+| ``preresnet`` | pre-activation ResNet for CIFAR, depth 6n+2 (He et al. 2016) | 1.73M at depth 110 |
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ from torch import nn
 
 from rmtloss.errors import require
 
-NAMES = ("logistic", "mlp", "deep_mlp", "cnn", "regression_mlp")
+NAMES = ("logistic", "mlp", "deep_mlp", "cnn", "regression_mlp", "lenet", "vgg16", "preresnet")
+_VGG16 = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:
@@ -29,6 +37,75 @@ def mlp(sizes: list[int]) -> nn.Sequential:
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class Unflatten(nn.Module):
+    """Reshape flat inputs ``(n, C*H*W)`` to images ``(n, C, H, W)``."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return x.reshape(-1, *self.shape)
+
+
+def lenet(shape: tuple[int, ...], num_classes: int) -> nn.Sequential:
+    """The authors' LeNetsmall (``papers_empirical.md`` 3.2), for 32x32 (or 28x28) images."""
+    side = ((shape[1] - 4) // 2 - 4) // 2
+    return nn.Sequential(Unflatten(shape), nn.Conv2d(shape[0], 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(16 * side * side, 35), nn.ReLU(), nn.Linear(35, 50), nn.ReLU(),
+                         nn.Linear(50, num_classes))
+
+
+def vgg16(shape: tuple[int, ...], num_classes: int, dropout: float = 0.5) -> nn.Sequential:
+    """VGG-16 without BatchNorm, with the CIFAR classifier of Granziol's code base (swa ``VGG16``)."""
+    layers: list[nn.Module] = [Unflatten(shape)]
+    channels = shape[0]
+    for v in _VGG16:
+        if v == "M":
+            layers.append(nn.MaxPool2d(2))
+        else:
+            layers += [nn.Conv2d(channels, int(v), 3, padding=1), nn.ReLU()]
+            channels = int(v)
+    side = shape[1] // 32
+    layers += [nn.Flatten(), nn.Dropout(dropout), nn.Linear(512 * side * side, 512), nn.ReLU(),
+               nn.Dropout(dropout), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, num_classes)]
+    return nn.Sequential(*layers)
+
+
+class PreActBlock(nn.Module):
+    """Pre-activation basic block: BN-ReLU-conv-BN-ReLU-conv plus the (projected) input."""
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.bn1, self.conv1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn2, self.conv2 = nn.BatchNorm2d(cout), nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.shortcut = (nn.Conv2d(cin, cout, 1, stride, bias=False)
+                         if stride != 1 or cin != cout else None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        out = torch.relu(self.bn1(x))
+        skip = self.shortcut(out) if self.shortcut is not None else x
+        out = self.conv1(out)
+        return self.conv2(torch.relu(self.bn2(out))) + skip
+
+
+def preresnet(shape: tuple[int, ...], num_classes: int, depth: int = 110) -> nn.Sequential:
+    """Pre-activation ResNet for CIFAR of depth 6n + 2 (16, 32, 64 channels)."""
+    require((depth - 2) % 6 == 0 and depth >= 8, "model.depth",
+            f"a CIFAR PreResNet has depth 6n+2 (8, 14, 20, ..., 110, 164); got {depth}")
+    n = (depth - 2) // 6
+    layers: list[nn.Module] = [Unflatten(shape), nn.Conv2d(shape[0], 16, 3, padding=1, bias=False)]
+    cin = 16
+    for cout, stride in ((16, 1), (32, 2), (64, 2)):
+        for i in range(n):
+            layers.append(PreActBlock(cin, cout, stride if i == 0 else 1))
+            cin = cout
+    layers += [nn.BatchNorm2d(cin), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+               nn.Linear(cin, num_classes)]
     return nn.Sequential(*layers)
 
 
@@ -48,8 +125,8 @@ class SmallCNN(nn.Module):
         return self.head(self.features(x.reshape(-1, 1, self.side, self.side)))
 
 
-def build(cfg: DictConfig, num_features: int, num_outputs: int) -> nn.Module:
-    """Build the network named by ``cfg.name`` for the given input and output sizes.
+def build(cfg: DictConfig, input_shape: tuple[int, ...], num_outputs: int) -> nn.Module:
+    """Build the network named by ``cfg.name`` for inputs of ``input_shape`` (given flat).
 
     Raises:
         ConfigError: for an unknown name or hidden sizes that are not positive.
@@ -58,6 +135,15 @@ def build(cfg: DictConfig, num_features: int, num_outputs: int) -> nn.Module:
     require(name in NAMES, "model.name", f"unknown model '{name}'; choose one of {', '.join(NAMES)}")
     hidden = [int(h) for h in cfg.get("hidden", [])]
     require(all(h > 0 for h in hidden), "model.hidden", f"widths must be positive (got {hidden})")
+    num_features = int(torch.Size(input_shape).numel())
+    if name in ("lenet", "vgg16", "preresnet"):
+        require(len(input_shape) == 3, "data.name", f"{name} needs image data (got inputs of "
+                f"shape {tuple(input_shape)})")
+        if name == "lenet":
+            return lenet(tuple(input_shape), num_outputs)
+        if name == "vgg16":
+            return vgg16(tuple(input_shape), num_outputs, float(cfg.get("dropout", 0.5)))
+        return preresnet(tuple(input_shape), num_outputs, int(cfg.get("depth", 110)))
     if name == "logistic":
         return nn.Linear(num_features, num_outputs)
     if name == "cnn":

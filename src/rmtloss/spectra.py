@@ -3,13 +3,22 @@
 ``python -m rmtloss.spectra run_dir=results/quick/runs/mlp/train checkpoint=final matrix=hessian``
 
 For ``batch.count`` batches of ``batch.size`` samples of a split (or, with ``batch.full=true``, the
-whole split once) it builds the exact Hessian (or GGN) of the mean loss in float64 with
-:mod:`rmtloss.hessian`, symmetrises it and keeps all P eigenvalues. Batches are disjoint within a
-pass over the split: they are consecutive slices of seeded permutations.
+whole split once, taken in mini-batches of ``batch.size``) it computes, with ``method``:
+
+* ``exact``: the dense Hessian (or GGN) of the mean loss in float64, symmetrised, and all P
+  eigenvalues (``eigenvalues.npz``);
+* ``lanczos``: one Lanczos run of ``lanczos.num_steps`` on the operator: Ritz values, weights,
+  residuals (``lanczos.npz``);
+* ``slq``: stochastic Lanczos quadrature from ``lanczos.num_probes`` probes (``slq.npz``);
+* ``topk``: the ``lanczos.k`` extreme eigenvalues with recomputed residuals (``topk.npz``).
+
+Operator methods run in ``dtype`` on ``device`` (CUDA when available); Lanczos itself is float64.
+Batches are disjoint within a pass over the split: consecutive slices of seeded permutations.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -20,8 +29,17 @@ from omegaconf import DictConfig, OmegaConf
 
 from rmtloss import data as data_mod
 from rmtloss import models
+from rmtloss._io import write_npz
 from rmtloss.errors import InputError, require
-from rmtloss.hessian import exact_ggn, exact_hessian
+from rmtloss.hessian import (
+    GGNOperator,
+    HessianOperator,
+    exact_ggn,
+    exact_hessian,
+    lanczos,
+    slq,
+    top_eigenpairs,
+)
 from rmtloss.results import ExactSpectra
 from rmtloss.stage import resolve_device, stage
 
@@ -47,7 +65,7 @@ def load_trained(run_dir: Path, checkpoint: str, dtype: torch.dtype, device: tor
             raise InputError(f"missing {p}: run the train stage for {run_dir} first")
     train_cfg = OmegaConf.load(cfg_path)
     ds = data_mod.load(train_cfg.data)
-    model = models.build(train_cfg.model, ds.num_features, ds.num_classes)
+    model = models.build(train_cfg.model, ds.input_shape, ds.num_classes)
     try:
         state = torch.load(ckpt_path, map_location="cpu", weights_only=True)["state_dict"]
     except Exception as exc:
@@ -56,10 +74,13 @@ def load_trained(run_dir: Path, checkpoint: str, dtype: torch.dtype, device: tor
     return train_cfg, model.to(device, dtype).eval(), ds.to(dtype, device)
 
 
+METHODS = ("exact", "lanczos", "slq", "topk")
+
+
 def validate(cfg: DictConfig) -> None:
     """Check the spectra settings before any work."""
-    require(cfg.method == "exact", "method",
-            f"'{cfg.method}' is not implemented yet (Hessian-engine issue); use exact")
+    require(cfg.method in METHODS, "method",
+            f"unknown method '{cfg.method}'; use one of {', '.join(METHODS)}")
     require(cfg.matrix in ("hessian", "ggn"), "matrix",
             f"unknown matrix '{cfg.matrix}'; use hessian or ggn")
     require(cfg.checkpoint in ("init", "final"), "checkpoint",
@@ -67,13 +88,55 @@ def validate(cfg: DictConfig) -> None:
     require(cfg.split in ("train", "test"), "split", f"unknown split '{cfg.split}'")
     require(cfg.batch.size > 0, "batch.size", f"must be > 0 (got {cfg.batch.size})")
     require(cfg.batch.count > 0, "batch.count", f"must be > 0 (got {cfg.batch.count})")
+    require(cfg.dtype in ("float32", "float64"), "dtype", f"use float32 or float64 (got {cfg.dtype})")
+    require(cfg.lanczos.num_steps > 0, "lanczos.num_steps", "must be > 0")
+    require(cfg.lanczos.num_probes > 0, "lanczos.num_probes", "must be > 0")
+    require(cfg.lanczos.k > 0, "lanczos.k", "must be > 0")
+
+
+def chunks(x: torch.Tensor, y: torch.Tensor, rows: np.ndarray, size: int
+           ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The samples ``rows`` in consecutive mini-batches of at most ``size``."""
+    sel = torch.as_tensor(rows, device=x.device)
+    return [(x[sel[i:i + size]], y[sel[i:i + size]]) for i in range(0, len(sel), size)]
+
+
+def _exact(cfg: DictConfig, model: torch.nn.Module, loss_fn, data) -> np.ndarray:  # noqa: ANN001
+    mat = (exact_hessian(model, loss_fn, data, chunk_size=cfg.chunk_size) if cfg.matrix == "hessian"
+           else exact_ggn(model, loss_fn, data))
+    return torch.linalg.eigvalsh(mat).cpu().numpy()
+
+
+def _iterative(cfg: DictConfig, model: torch.nn.Module, loss_fn, data) -> object:  # noqa: ANN001
+    cls = HessianOperator if cfg.matrix == "hessian" else GGNOperator
+    op = cls(model, loss_fn, data, bn_mode=cfg.bn_mode, chunk_size=cfg.chunk_size)
+    lz = cfg.lanczos
+    if cfg.method == "lanczos":
+        return lanczos(op, lz.num_steps, lz.seed, tol=lz.tol)
+    if cfg.method == "slq":
+        return slq(op, lz.num_steps, lz.num_probes, lz.seed)
+    res = top_eigenpairs(op, lz.k, lz.num_steps, lz.seed, which=lz.which, tol=lz.tol)
+    return dataclasses.replace(res, vectors=np.empty((0, 0)))  # P-long vectors are not kept
+
+
+def _stack(results: list[object]) -> dict[str, np.ndarray]:
+    """Stack the fields of per-batch result dataclasses along a leading batch axis."""
+    out = {}
+    for field in dataclasses.fields(results[0]):
+        vals = [np.asarray(getattr(r, field.name)) for r in results]
+        width = max((v.shape[-1] if v.ndim else 0) for v in vals)
+        if vals[0].ndim == 1 and any(v.shape != vals[0].shape for v in vals):  # early stops
+            vals = [np.pad(v.astype(float), (0, width - len(v)), constant_values=np.nan) for v in vals]
+        out[field.name] = np.stack(vals)
+    return out
 
 
 def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
-    """Compute and save the spectra."""
+    """Compute and save the spectra (exact eigenvalues, or Lanczos / SLQ / top-k results)."""
     validate(cfg)
     device = resolve_device(cfg.device)
-    train_cfg, model, ds = load_trained(Path(cfg.run_dir), cfg.checkpoint, torch.float64, device)
+    dtype = torch.float64 if cfg.method == "exact" else getattr(torch, cfg.dtype)
+    train_cfg, model, ds = load_trained(Path(cfg.run_dir), cfg.checkpoint, dtype, device)
     x, y = ds.split(cfg.split)
     if cfg.batch.full:
         idx = np.arange(len(x))[None, :]
@@ -82,24 +145,26 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
                 f"{cfg.batch.size} is larger than the {len(x)} samples of the {cfg.split} split")
         idx = batch_indices(len(x), int(cfg.batch.size), int(cfg.batch.count), int(cfg.batch.seed))
     loss_fn = models.loss_function(ds.task)
-    evals, secs = [], []
+    results, secs = [], []
     for rows in idx:
         t0 = time.perf_counter()
-        sel = torch.as_tensor(rows, device=x.device)
-        batch = [(x[sel], y[sel])]
-        mat = (exact_hessian(model, loss_fn, batch, chunk_size=cfg.chunk_size)
-               if cfg.matrix == "hessian" else exact_ggn(model, loss_fn, batch))
-        evals.append(torch.linalg.eigvalsh(mat).cpu().numpy())
+        data = chunks(x, y, rows, int(cfg.batch.size))
+        results.append((_exact if cfg.method == "exact" else _iterative)(cfg, model, loss_fn, data))
         secs.append(time.perf_counter() - t0)
-    result = ExactSpectra(
-        eigenvalues=np.stack(evals), batch_indices=np.empty((0, 0), int) if cfg.batch.full else idx,
-        seconds=np.asarray(secs), run=str(cfg.run_name), model=train_cfg.model.name,
-        data=train_cfg.data.name, task=ds.task, checkpoint=cfg.checkpoint, matrix=cfg.matrix,
-        split=cfg.split, num_classes=ds.num_classes, batch_size=int(idx.shape[1]),
-        full=bool(cfg.batch.full), seed=int(cfg.batch.seed))
-    result.save(out_dir / "eigenvalues.npz")
-    log.info("%d spectra of P=%d in %.1f s (%.2f s each)", len(evals), result.num_params,
-             sum(secs), float(np.mean(secs)))
+    meta = dict(batch_indices=np.empty((0, 0), int) if cfg.batch.full else idx,
+                seconds=np.asarray(secs), run=str(cfg.run_name), model=train_cfg.model.name,
+                data=train_cfg.data.name, task=ds.task, checkpoint=cfg.checkpoint,
+                matrix=cfg.matrix, split=cfg.split, num_classes=ds.num_classes,
+                batch_size=int(idx.shape[1]), full=bool(cfg.batch.full), seed=int(cfg.batch.seed))
+    if cfg.method == "exact":
+        ExactSpectra(eigenvalues=np.stack(results), **meta).save(out_dir / "eigenvalues.npz")
+    else:
+        meta["batch_seed"] = meta.pop("seed")  # "seed" is the Lanczos seed of each result
+        write_npz(out_dir / f"{cfg.method}.npz", method=np.asarray(cfg.method),
+                  num_params=np.asarray(sum(p.numel() for p in model.parameters())),
+                  **{k: np.asarray(v) for k, v in meta.items()}, **_stack(results))
+    log.info("%s: %d %s of %s in %.1f s (%.2f s each) on %s", cfg.method, len(results),
+             cfg.matrix, cfg.split, sum(secs), float(np.mean(secs)), device)
     return int(cfg.batch.seed), str(device)
 
 

@@ -85,8 +85,8 @@ def fit(cfg: DictConfig, ds: data_mod.Dataset, device: torch.device
         ) -> tuple[torch.nn.Module, torch.nn.Module, list[dict[str, float]]]:
     """Train; return the initial model, the trained model and per-epoch metrics."""
     torch.manual_seed(int(cfg.train.seed))
-    model = models.build(cfg.model, ds.num_features, ds.num_classes).to(device)
-    initial = models.build(cfg.model, ds.num_features, ds.num_classes)
+    model = models.build(cfg.model, ds.input_shape, ds.num_classes).to(device)
+    initial = models.build(cfg.model, ds.input_shape, ds.num_classes)
     initial.load_state_dict(model.state_dict())
     loss_fn = models.loss_function(ds.task)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.optimizer.lr,

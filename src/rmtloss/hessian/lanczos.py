@@ -78,29 +78,55 @@ class LanczosResult:
         _save(self, path)
 
 
+def _block_lanczos(op: Operator, v0: torch.Tensor, num_steps: int
+                   ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, torch.Tensor]:
+    """K independent Lanczos recurrences advanced together, one ``matmat`` per step.
+
+    Args:
+        op: the operator; v0: ``(P, K)`` start vectors (float64); num_steps: m (capped at P).
+
+    Returns:
+        Per probe: alpha ``(m_k,)`` and beta ``(m_k - 1,)``; beta_m ``(K,)`` (0 where an
+        invariant subspace stopped that probe early); the bases ``Q`` of shape ``(m, K, P)``.
+    """
+    n, k = v0.shape
+    m = min(num_steps, n)
+    q = torch.zeros(m + 1, k, n, dtype=torch.float64, device=v0.device)
+    q[0] = (v0 / v0.norm(dim=0)).T
+    alpha = torch.zeros(m, k, dtype=torch.float64)
+    beta = torch.zeros(m, k, dtype=torch.float64)
+    steps = np.full(k, m)
+    active = torch.ones(k, dtype=torch.bool)
+    for j in range(m):
+        w = op.matmat(q[j].T.contiguous()).to(torch.float64).T  # (K, P)
+        if j > 0:
+            w -= beta[j - 1].to(w.device)[:, None] * q[j - 1]
+        a = (q[j] * w).sum(1)
+        w -= a[:, None] * q[j]
+        for _ in range(2):  # full reorthogonalisation, twice, each probe against its own basis
+            w -= torch.einsum("jk,jkp->kp", torch.einsum("jkp,kp->jk", q[: j + 1], w), q[: j + 1])
+        b = w.norm(dim=1)
+        alpha[j] = a.cpu()
+        beta[j] = b.cpu()
+        scale = alpha[: j + 1].abs().amax(0) + (beta[:j].amax(0) if j else 0.0)
+        stop = active & (beta[j] <= 1e-12 * scale.clamp_min(1e-300))
+        for idx in torch.nonzero(stop).flatten().tolist():
+            steps[idx], active[idx] = j + 1, False
+            beta[j, idx] = 0.0
+        if not active.any():
+            break
+        q[j + 1] = torch.where(active.to(w.device)[:, None], w / b.clamp_min(1e-300)[:, None], 0.0)
+    alphas = [alpha[: steps[i], i].numpy() for i in range(k)]
+    betas = [beta[: steps[i] - 1, i].numpy() for i in range(k)]
+    beta_last = np.array([float(beta[steps[i] - 1, i]) for i in range(k)])
+    return alphas, betas, beta_last, q[: int(steps.max())]
+
+
 def _lanczos(op: Operator, v0: torch.Tensor, num_steps: int
              ) -> tuple[np.ndarray, np.ndarray, float, torch.Tensor]:
-    """Core recurrence; returns alpha, beta (length m - 1), beta_m and the basis Q ``(m, P)``."""
-    n = op.size
-    m = min(num_steps, n)
-    q = torch.zeros(m + 1, n, dtype=torch.float64, device=v0.device)
-    q[0] = v0 / v0.norm()
-    alpha, beta = [], []
-    for j in range(m):
-        w = op.matvec(q[j]).to(torch.float64)
-        if j > 0:
-            w -= beta[-1] * q[j - 1]
-        alpha.append(float(q[j] @ w))
-        w -= alpha[-1] * q[j]
-        for _ in range(2):  # full reorthogonalisation, twice
-            w -= q[: j + 1].T @ (q[: j + 1] @ w)
-        b = float(w.norm())
-        scale = max(abs(a) for a in alpha) + (max(beta) if beta else 0.0)
-        if b <= 1e-12 * max(scale, 1e-300) or j == m - 1:
-            return np.array(alpha), np.array(beta), (0.0 if b <= 1e-12 * scale else b), q[: j + 1]
-        beta.append(b)
-        q[j + 1] = w / b
-    raise AssertionError("unreachable")
+    """One recurrence: alpha, beta (length m - 1), beta_m and the basis Q ``(m, P)``."""
+    alphas, betas, beta_last, q = _block_lanczos(op, v0[:, None], num_steps)
+    return alphas[0], betas[0], float(beta_last[0]), q[: len(alphas[0]), 0]
 
 
 def _tridiag_eig(alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -138,6 +164,11 @@ def lanczos(op: Operator, num_steps: int, seed: int = 0, *, tol: float = 1e-3,
     v0 = (start.to(device, torch.float64) if start is not None
           else _start_vector(op.size, seed, device))
     alpha, beta, beta_last, _ = _lanczos(op, v0, num_steps)
+    return _result(alpha, beta, beta_last, seed, tol)
+
+
+def _result(alpha: np.ndarray, beta: np.ndarray, beta_last: float, seed: int, tol: float
+            ) -> LanczosResult:
     theta, y = _tridiag_eig(alpha, beta)
     residuals = beta_last * np.abs(y[-1])
     scale = np.maximum(np.abs(theta), np.abs(theta).max())
@@ -181,16 +212,27 @@ class SLQResult:
         _save(self, path)
 
 
-def slq(op: Operator, num_steps: int, num_probes: int, seed: int = 0) -> SLQResult:
-    """Stochastic Lanczos quadrature from ``num_probes`` Rademacher probes (seeds seed, seed+1, ...)."""
-    nodes = np.zeros((num_probes, num_steps))
-    weights = np.zeros((num_probes, num_steps))
+def slq(op: Operator, num_steps: int, num_probes: int, seed: int = 0, *,
+        probes_per_pass: int = 16) -> SLQResult:
+    """Stochastic Lanczos quadrature from ``num_probes`` Rademacher probes.
+
+    Probe l uses seed ``seed + l`` (the same start vector :func:`lanczos` would use). Up to
+    ``probes_per_pass`` recurrences advance together, one ``matmat`` (one pass over the data)
+    per Lanczos step for all of them.
+    """
     seeds = np.arange(seed, seed + num_probes)
-    for i, s in enumerate(seeds):
-        res = lanczos(op, num_steps, int(s))
-        nodes[i, : res.num_steps] = res.ritz_values
-        weights[i, : res.num_steps] = res.weights
-    return SLQResult(nodes, weights, min(num_steps, op.size), seeds, op.size)
+    m = min(num_steps, op.size)
+    nodes, weights = np.zeros((num_probes, m)), np.zeros((num_probes, m))
+    device = getattr(op, "device", "cpu")
+    for first in range(0, num_probes, probes_per_pass):
+        group = seeds[first:first + probes_per_pass]
+        v0 = torch.stack([_start_vector(op.size, int(s), device) for s in group], 1)
+        alphas, betas, beta_last, _ = _block_lanczos(op, v0, num_steps)
+        for i, s in enumerate(group):
+            res = _result(alphas[i], betas[i], float(beta_last[i]), int(s), 1e-3)
+            nodes[first + i, : res.num_steps] = res.ritz_values
+            weights[first + i, : res.num_steps] = res.weights
+    return SLQResult(nodes, weights, m, seeds, op.size)
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,11 @@ class CurvatureOperator:
             def column(v: torch.Tensor, x: torch.Tensor = x, y: torch.Tensor = y) -> torch.Tensor:
                 return self._flat(self._batch_product(self._split(v), x, y))
 
-            out += (len(x) / self.num_data) * vmap(column, chunk_size=self.chunk_size)(cols)
+            if len(cols) == 1:  # one vector: skip vmap's per-call overhead
+                prod = column(cols[0])[None]
+            else:
+                prod = vmap(column, chunk_size=self.chunk_size)(cols)
+            out += (len(x) / self.num_data) * prod
 
     def matvec(self, v: torch.Tensor) -> torch.Tensor:
         """Multiply one vector of length P."""

@@ -1,0 +1,139 @@
+"""Benchmark: our Hessian operator and SLQ against PyHessian and curvlinops, in one process.
+
+    pip install -e ".[bench]"            # PyHessian 0.1 and curvlinops-for-pytorch 3.0.1
+    python benchmarks/hessian_engine.py [--model mnist_mlp|lenet] [--steps 40] [--probes 2]
+
+Same model, data, dtype (float32, PyHessian's), probe count and Lanczos steps for every tool:
+
+1. HVP cost: one Hessian-vector product over the data set against one gradient (autograd), and
+   ``matmat`` with 8 columns per column;
+2. SLQ density: ``rmtloss.hessian.slq`` (all probes advanced together, one ``matmat`` per step)
+   against PyHessian's ``hessian.density`` (one probe after another) and against the same ``slq``
+   driven by curvlinops' ``HessianLinearOperator``;
+3. agreement: the first two moments of each density and the largest Ritz value, against
+   tr(H)/P from a 64-probe Hutchinson estimate.
+
+PyHessian 0.1 calls ``torch.eig``, which torch 2.x no longer has; the smallest shim that restores
+it (eigenvalues as an (n, 2) real/imaginary tensor, eigenvectors as columns) through
+``torch.linalg.eigh`` on its symmetric tridiagonal matrix is installed **inside this script only**.
+Data are synthetic (seeded, MNIST- or CIFAR-shaped) so the script runs offline. A script, not a
+test: it prints ratios, it asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import numpy as np
+import torch
+from omegaconf import OmegaConf
+from torch import nn
+
+from rmtloss.hessian import HessianOperator, hutchinson_trace, slq
+from rmtloss.models import build
+
+
+def torch_eig_shim(t: torch.Tensor, eigenvectors: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """``torch.eig`` of torch < 1.9 for a symmetric matrix, as PyHessian 0.1 expects it."""
+    vals, vecs = torch.linalg.eigh(t)
+    return torch.stack([vals, torch.zeros_like(vals)], 1), vecs
+
+
+class CurvlinopsAdapter:
+    """curvlinops' operator behind our ``size``/``matvec`` interface."""
+
+    def __init__(self, op) -> None:  # noqa: ANN001
+        self.op, self.size, self.device = op, op.shape[0], "cpu"
+
+    def matvec(self, v: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return self.op @ v.to(torch.float32)
+
+    def matmat(self, mat: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return self.op @ mat.to(torch.float32)
+
+
+def timed(fn):  # noqa: ANN001, ANN201
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def moments(nodes: np.ndarray, weights: np.ndarray) -> tuple[float, float, float]:
+    """First two moments and the largest node of a quadrature (K probes x m nodes)."""
+    return (float(np.mean(np.sum(weights * nodes, 1))), float(np.mean(np.sum(weights * nodes**2, 1))),
+            float(nodes.max()))
+
+
+def main() -> None:  # noqa: PLR0915
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", choices=["mnist_mlp", "lenet"], default="mnist_mlp")
+    ap.add_argument("--samples", type=int, default=2048)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--probes", type=int, default=2)
+    args = ap.parse_args()
+
+    torch.manual_seed(0)
+    shape = (1, 28, 28) if args.model == "mnist_mlp" else (3, 32, 32)
+    cfg = {"name": "mlp", "hidden": [10, 100]} if args.model == "mnist_mlp" else {"name": "lenet"}
+    model = build(OmegaConf.create(cfg), shape, 10).float().eval()
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(args.samples, int(np.prod(shape)), generator=gen)
+    y = torch.randint(0, 10, (args.samples,), generator=gen)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=args.batch)
+    batches = list(loader)
+    ce = nn.CrossEntropyLoss()
+    params = [p for p in model.parameters() if p.requires_grad]
+
+    ours = HessianOperator(model, ce, batches)
+    p = ours.size
+    v = torch.randn(p, dtype=torch.float64, generator=gen)
+
+    def gradient() -> list[torch.Tensor]:
+        loss = sum(ce(model(a), b) * len(a) / args.samples for a, b in batches)
+        return torch.autograd.grad(loss, params)
+
+    gradient(), ours.matvec(v)  # warm-up
+    t_grad = min(timed(gradient)[0] for _ in range(3))
+    t_hvp = min(timed(lambda: ours.matvec(v))[0] for _ in range(3))
+    t_mm8 = min(timed(lambda: ours.matmat(torch.randn(p, 8, dtype=torch.float64)))[0] for _ in range(2))
+
+    import curvlinops
+    from pyhessian import hessian as pyhessian_hessian
+
+    torch.eig = torch_eig_shim  # the shim (see the module docstring)
+    cl_op = curvlinops.HessianLinearOperator(model, ce, params, batches)
+    cl = CurvlinopsAdapter(cl_op)
+    t_cl_hvp = min(timed(lambda: cl.matvec(v))[0] for _ in range(3))
+
+    t_ours, res_ours = timed(lambda: slq(ours, args.steps, args.probes, seed=0))
+    t_cl, cl_res = timed(lambda: slq(cl, args.steps, args.probes, seed=0))
+    pyh = pyhessian_hessian(model, ce, dataloader=batches, cuda=False)
+    t_pyh, (ev, w) = timed(lambda: pyh.density(iter=args.steps, n_v=args.probes))
+    trace = hutchinson_trace(ours, num_probes=64, seed=123)
+
+    print(f"model {args.model}, P = {p}, N = {args.samples} in batches of {args.batch}, float32, "
+          f"Lanczos steps {args.steps}, probes {args.probes}; torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads, {platform.machine()}, device cpu")
+    print(f"  gradient (autograd)            {t_grad:8.3f} s")
+    print(f"  rmtloss HVP                    {t_hvp:8.3f} s   HVP / gradient = {t_hvp / t_grad:.2f}")
+    print(f"  rmtloss matmat, per column (8) {t_mm8 / 8:8.3f} s   per-column / gradient = "
+          f"{t_mm8 / 8 / t_grad:.2f}")
+    print(f"  curvlinops HVP                 {t_cl_hvp:8.3f} s   / ours = {t_cl_hvp / t_hvp:.2f}")
+    print(f"{'SLQ density':<30}{'seconds':>10}{'time / ours':>13}{'mean':>12}{'2nd moment':>13}"
+          f"{'max Ritz':>11}")
+    for name, t, (m1, m2, top) in (
+        ("rmtloss slq", t_ours, moments(res_ours.nodes, res_ours.weights)),
+        ("PyHessian density (shim)", t_pyh, moments(np.array(ev), np.array(w))),
+        ("curvlinops op + our Lanczos", t_cl, moments(cl_res.nodes, cl_res.weights)),
+    ):
+        print(f"{name:<30}{t:>10.2f}{t / t_ours:>13.2f}{m1:>12.3e}{m2:>13.3e}{top:>11.4f}")
+    print(f"Hutchinson tr(H)/P (64 probes): {trace.estimate / p:.3e} +- {trace.stderr / p:.1e}")
+    print(f"PyHessian / ours = {t_pyh / t_ours:.2f} (target >= 3); curvlinops / ours = "
+          f"{t_cl / t_ours:.2f} (target >= 1); HVP / gradient = {t_hvp / t_grad:.2f} (target <= 2.5)")
+
+
+if __name__ == "__main__":
+    main()

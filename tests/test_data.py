@@ -1,0 +1,64 @@
+"""Paper-scale data through torchvision, on a fake data set written in torchvision's format."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from rmtloss.data import load
+from rmtloss.errors import ConfigError
+from rmtloss.models import build, num_params
+
+
+def write_idx(path, array: np.ndarray) -> None:
+    """An IDX file (MNIST's format): magic (0, 0, dtype 0x08, ndim), big-endian sizes, bytes."""
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture
+def fake_mnist(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 30), ("t10k", 12)):
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n))
+    return tmp_path
+
+
+def test_mnist_is_read_from_data_dir_without_download(fake_mnist):
+    ds = load(OmegaConf.create({"name": "mnist", "data_dir": str(fake_mnist), "download": False}))
+    assert ds.x_train.shape == (30, 784) and ds.x_test.shape == (12, 784)
+    assert ds.input_shape == (1, 28, 28) and ds.num_classes == 10
+    assert float(ds.x_train.min()) >= -1.0 and float(ds.x_train.max()) <= 1.0  # (x - 0.5) / 0.5
+    model = build(OmegaConf.create({"name": "mlp", "hidden": [10, 100]}), ds.input_shape, 10)
+    assert num_params(model) == 9960  # the authors' MNIST MLP
+    assert model(ds.x_train).shape == (30, 10)
+
+
+def test_missing_data_names_the_folder_and_the_remedy(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load(OmegaConf.create({"name": "cifar100", "data_dir": str(tmp_path), "download": False}))
+    msg = str(err.value)
+    assert str(tmp_path) in msg and "data.download=true" in msg and "data.data_dir" in msg
+
+
+@pytest.mark.parametrize(("name", "shape", "classes", "params"), [
+    ("lenet", (3, 32, 32), 10, 19217),
+    ("preresnet", (3, 32, 32), 100, None),
+    ("vgg16", (3, 32, 32), 100, None),
+])
+def test_paper_scale_models_build_and_run(name, shape, classes, params):
+    model = build(OmegaConf.create({"name": name, "depth": 20}), shape, classes)
+    if params is not None:
+        assert num_params(model) == params
+    out = model.eval()(torch.randn(2, int(np.prod(shape))))
+    assert out.shape == (2, classes)
+
+
+def test_preresnet_depth_is_checked():
+    with pytest.raises(ConfigError, match="6n\\+2"):
+        build(OmegaConf.create({"name": "preresnet", "depth": 21}), (3, 32, 32), 10)
