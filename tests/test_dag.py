@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import REPO
@@ -48,6 +49,21 @@ def test_every_figure_is_drawn(smoke):
             assert path.stat().st_size > 5000, path
 
 
+def test_the_slq_density_job_runs_on_the_operator(smoke):
+    with np.load(smoke / "results/smoke/runs/mlp/spectra/density_final/slq.npz") as d:
+        assert d["nodes"].shape == (1, 2, 20) and np.allclose(d["weights"].sum(-1), 1.0)
+        assert str(d["method"]) == "slq" and int(d["num_params"]) == 1290
+
+
+def test_paper_scale_lists_gpu_training_and_density_jobs(tmp_path):
+    proc = snakemake(tmp_path, "-n", "--config", "scale=paper")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for run in ("vgg16_cifar100", "resnet_cifar100", "mnist_mlp"):
+        for rule in ("train", "spectra_operator"):
+            assert re.search(rf"rule {rule}:.*?wildcards: scale=paper, run={run}\b.*?gpu=1",
+                             proc.stdout, re.S), (rule, run)
+
+
 def test_every_claim_has_a_row_with_a_number(smoke):
     with open(smoke / "results" / "smoke" / "claims.csv") as fh:
         rows = list(csv.DictReader(fh))
@@ -79,8 +95,8 @@ def test_an_override_reruns_exactly_the_affected_jobs(smoke):
                      "overrides={mlp: [optimizer.lr=0.02]}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
-    assert job_counts(out) == {"train": 1, "spectra": 2, "local_stats": 2, "figure": 3,
-                               "claims": 1, "all": 1}
+    assert job_counts(out) == {"train": 1, "spectra": 2, "spectra_operator": 1, "local_stats": 2,
+                               "figure": 3, "claims": 1, "all": 1}
     assert re.search(r"rule train:.*?wildcards: scale=smoke, run=mlp", out, re.S)
     train_cmd = next(line for line in out.splitlines() if "-m rmtloss.train" in line)
     assert "optimizer.lr=0.02" in train_cmd and "model=mlp" in train_cmd

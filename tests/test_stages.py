@@ -94,3 +94,15 @@ def test_corrupt_spectra_file_is_reported(tmp_path):
     proc = run_stage("analysis", f"spectrum={bad}", f"hydra.run.dir={tmp_path / 'a'}")
     assert proc.returncode == 2 and "corrupt" in proc.stderr
     assert not (tmp_path / "a").exists() or not any((tmp_path / "a").iterdir())
+
+
+def test_topk_and_slq_stages_agree_with_the_exact_spectrum(trained, tmp_path):
+    common = [f"run_dir={trained}", "batch.count=1", "batch.size=200", "batch.seed=3"]
+    assert run_stage("spectra", *common, f"hydra.run.dir={tmp_path / 'exact'}").returncode == 0
+    proc = run_stage("spectra", *common, "method=topk", "lanczos.k=3", "lanczos.num_steps=120",
+                     f"hydra.run.dir={tmp_path / 'topk'}")
+    assert proc.returncode == 0, proc.stderr
+    with np.load(tmp_path / "exact" / "eigenvalues.npz") as e, np.load(tmp_path / "topk" / "topk.npz") as t:
+        exact = np.sort(e["eigenvalues"][0])[::-1][:3]
+        np.testing.assert_allclose(t["values"][0], exact, rtol=1e-8)
+        assert t["converged"].all()

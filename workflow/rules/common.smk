@@ -29,20 +29,30 @@ def train_args(wildcards):
     return shell_args(merge_overrides(grid, user))
 
 
+def method(spec):
+    return config["spectra"][spec].get("method", "exact")
+
+
 def spectra_args(wildcards):
     kind = config["spectra"][wildcards.spec]
-    batches = config["scales"][wildcards.scale]["batches"]
-    return shell_args(
-        [
-            f"run_name={wildcards.run}",
-            f"checkpoint={kind['checkpoint']}",
-            f"matrix={kind['matrix']}",
-            f"split={kind['split']}",
-            f"batch.full={str(kind['full']).lower()}",
-            f"batch.size={batches['size']}",
-            f"batch.count={batches['count']}",
-        ]
-    )
+    scale = config["scales"][wildcards.scale]
+    lz = scale.get("lanczos", {}) if method(wildcards.spec) != "exact" else {}
+    args = [
+        f"run_name={wildcards.run}",
+        f"method={method(wildcards.spec)}",
+        f"checkpoint={kind['checkpoint']}",
+        f"matrix={kind['matrix']}",
+        f"split={kind['split']}",
+        f"batch.full={str(kind['full']).lower()}",
+        f"batch.size={lz.get('batch_size', scale['batches']['size'])}",
+        f"batch.count={scale['batches']['count']}",
+        *(f"lanczos.{k}={v}" for k, v in lz.items() if k != "batch_size"),
+    ]
+    return shell_args(args)
+
+
+def gpus(wildcards):
+    return int(networks(wildcards.scale)[wildcards.run].get("gpu", False))
 
 
 def checkpoint_of(wildcards):
@@ -55,6 +65,16 @@ def stats_files(scale):
         f"results/{scale}/analysis/local_stats/{run}/{spec}/stats.json"
         for run, net in networks(scale).items()
         for spec in net["spectra"]
+        if method(spec) == "exact"
+    ]
+
+
+def operator_files(scale):
+    return [
+        f"results/{scale}/runs/{run}/spectra/{spec}/{method(spec)}.npz"
+        for run, net in networks(scale).items()
+        for spec in net["spectra"]
+        if method(spec) != "exact"
     ]
 
 
@@ -63,4 +83,5 @@ def final_targets(scale):
         *(f"results/{scale}/figures/{fig}.{ext}" for fig in config["figures"] for ext in ("pdf", "png")),
         f"results/{scale}/claims.csv",
         f"results/{scale}/claims.md",
+        *operator_files(scale),
     ]

@@ -14,8 +14,9 @@ rule train:
         "../envs/rmtloss.yaml"
     threads: 1
     resources:
-        runtime=60,
-        mem_mb=2000,
+        runtime=lambda w: 2880 if gpus(w) else 60,
+        mem_mb=lambda w: 16000 if gpus(w) else 2000,
+        gpu=gpus,
     shell:
         "OMP_NUM_THREADS={threads} python -m rmtloss.train {params.overrides} "
         "hydra.run.dir={params.outdir} > {log} 2>&1"
