@@ -195,3 +195,11 @@ def test_lanczos_stops_at_an_invariant_subspace():
     res = lanczos(DenseOperator(a), 30, seed=0)
     assert res.num_steps <= 4 and res.beta_last == 0.0
     assert {round(t, 10) for t in res.ritz_values} <= {0.0, 1.0, 2.0, 3.0}
+
+
+def test_operator_gradient_is_the_mean_loss_gradient(net):
+    model, x, y = net
+    op = HessianOperator(model, CE, [(x[:20], y[:20]), (x[20:], y[20:])])
+    loss = CE(model(x), y)
+    want = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(model.parameters()))])
+    torch.testing.assert_close(op.gradient(), want, rtol=1e-10, atol=1e-13)

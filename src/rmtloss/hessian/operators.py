@@ -162,6 +162,19 @@ class CurvatureOperator:
         """Multiply one vector of length P."""
         return self.matmat(v.reshape(-1, 1))[:, 0]
 
+    @torch.no_grad()
+    def gradient(self) -> torch.Tensor:
+        """Gradient of the mean loss over the data (``torch.func.grad``, share-weighted batches)."""
+        out = torch.zeros(self.size, dtype=self.dtype, device=self.device)
+        with self._mode():
+            for x, y in self.data:
+                x, y = x.to(self.device), y.to(self.device)
+                if x.is_floating_point():
+                    x = x.to(self.dtype)
+                g = grad(lambda t, x=x, y=y: self.loss_fn(self.outputs(t, x), y))(self.theta)
+                out += (len(x) / self.num_data) * self._flat(g)
+        return out
+
     def __matmul__(self, other: torch.Tensor) -> torch.Tensor:
         return self.matvec(other) if other.ndim == 1 else self.matmat(other)
 
