@@ -16,9 +16,10 @@ import pytest
 from conftest import REPO
 
 pytestmark = pytest.mark.dag
-FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass")
+FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass", "abc_complexity", "abc_thresholds",
+           "abc_finite_n")
 CLAIM_IDS = {"ratios-goe", "ratios-ggn", "ratios-fulldata", "ratios-pooled-control",
-             "unfolded-wigner", "zero-mass"}
+             "unfolded-wigner", "zero-mass", "abc-thresholds", "abc-finite-n"}
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -96,7 +97,7 @@ def test_an_override_reruns_exactly_the_affected_jobs(smoke):
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     assert job_counts(out) == {"train": 1, "spectra": 2, "spectra_operator": 1, "local_stats": 2,
-                               "figure": 3, "claims": 1, "all": 1}
+                               "figure": 3, "claims": 1, "all": 1}  # not the spin-glass figures
     assert re.search(r"rule train:.*?wildcards: scale=smoke, run=mlp", out, re.S)
     train_cmd = next(line for line in out.splitlines() if "-m rmtloss.train" in line)
     assert "optimizer.lr=0.02" in train_cmd and "model=mlp" in train_cmd

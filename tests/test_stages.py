@@ -106,3 +106,9 @@ def test_topk_and_slq_stages_agree_with_the_exact_spectrum(trained, tmp_path):
         exact = np.sort(e["eigenvalues"][0])[::-1][:3]
         np.testing.assert_allclose(t["values"][0], exact, rtol=1e-8)
         assert t["converged"].all()
+
+
+def test_complexity_stage_refuses_p_below_3(tmp_path):
+    proc = run_stage("complexity", "p=2", f"hydra.run.dir={tmp_path / 'c'}")
+    assert proc.returncode == 2 and "`p`" in proc.stderr
+    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())

@@ -55,6 +55,7 @@ def local_statistics(sp: ExactSpectra, cfg: DictConfig) -> tuple[dict[str, Any],
     zero = rmt.zero_fraction(spectra, cutoffs)
     kept = [len(rmt.drop_zero_modes(ev, cfg.zero_cut)) for ev in spectra]
     stats: dict[str, Any] = {
+        "kind": "local_stats",
         **{k: getattr(sp, k) for k in ("run", "model", "data", "task", "checkpoint", "matrix",
                                        "split", "full", "batch_size", "num_classes")},
         "num_params": sp.num_params, "n_spectra": len(spectra),

@@ -28,6 +28,7 @@ from rmtloss.stage import stage
 log = logging.getLogger("rmtloss.claims")
 
 APPEARANCE = "Appearance of RMT in deep learning (Baskerville, Granziol, Keating 2022)"
+ABC = "Random matrices and complexity of spin glasses (Auffinger, Ben Arous, Cerny 2013)"
 Stats = dict[str, Any]
 
 
@@ -63,9 +64,9 @@ def _name(s: Stats) -> str:
     return f"{s['run']}/{s['matrix']}_{s['checkpoint']}" + ("_full" if s["full"] else "")
 
 
-def _not_run(cid: str, scale: str, expected: str, figure: str, why: str) -> ClaimRecord:
-    return ClaimRecord(cid, APPEARANCE, scale, float("nan"), expected, "", "not run", figure,
-                       "", why)
+def _not_run(cid: str, scale: str, expected: str, figure: str, why: str,
+             paper: str = APPEARANCE) -> ClaimRecord:
+    return ClaimRecord(cid, paper, scale, float("nan"), expected, "", "not run", figure, "", why)
 
 
 def _verdict(ok: bool) -> str:
@@ -197,19 +198,72 @@ def zero_mass(stats: list[Stats], scale: str) -> ClaimRecord:
                        f"monotone: {monotone}", detail)
 
 
-CLAIMS: dict[str, Callable[[list[Stats], str], ClaimRecord]] = {
-    "ratios-goe": ratios_goe,
-    "ratios-ggn": ratios_ggn,
-    "ratios-fulldata": ratios_fulldata,
-    "ratios-pooled-control": ratios_pooled_control,
-    "unfolded-wigner": unfolded_wigner,
-    "zero-mass": zero_mass,
+#: E_inf(3), E_0(3), E_1(3), E_2(3) of CLAIMS.md.
+ABC_THRESHOLDS = (1.6329931619, 1.6569983635, 1.6528731981, 1.6502531274)
+ABC_N3 = (10.55235974, (3.13808994, 4.27617987, 3.13808994))
+
+
+def abc_thresholds(stats: list[Stats], scale: str) -> ClaimRecord:
+    """Layered critical points: E_0 > E_1 > ... > E_inf with the check numbers at p = 3."""
+    expected = ("E_inf(3), E_0(3), E_1(3), E_2(3) within 1e-8 of 1.6329931619, 1.6569983635, "
+                "1.6528731981, 1.6502531274; E_k strictly decreasing towards E_inf")
+    if not stats:
+        return _not_run("abc-thresholds", scale, expected, "abc_thresholds", "no complexity run",
+                        ABC)
+    s = stats[0]
+    i3 = s["threshold_p"].index(3)
+    got = (s["e_inf"][i3], *s["thresholds"][i3][:3])
+    err = max(abs(a - b) for a, b in zip(got, ABC_THRESHOLDS, strict=True))
+    layered = all(np.all(np.diff(ek) < 0) and ek[-1] > einf
+                  for ek, einf in zip(s["thresholds"], s["e_inf"], strict=True))
+    return ClaimRecord("abc-thresholds", ABC, scale, err, expected, "1e-8", _verdict(err <= 1e-8
+                       and layered), "abc_thresholds",
+                       f"largest deviation from the check numbers {err:.2e}; strictly decreasing "
+                       f"to E_inf for p in {s['threshold_p']}: {layered}",
+                       "; ".join(f"p={p}: E_0={ek[0]:.10f}, E_1={ek[1]:.10f}, E_inf={einf:.10f}"
+                                 for p, ek, einf in zip(s["threshold_p"], s["thresholds"],
+                                                        s["e_inf"], strict=True)))
+
+
+def abc_finite_n(stats: list[Stats], scale: str) -> ClaimRecord:
+    """Exact finite-N counts agree with Kac-Rice Monte Carlo and converge to Theta_p."""
+    expected = ("p = 3, N = 3: total 10.55235974 and split 3.13808994 / 4.27617987 / 3.13808994 "
+                "within 1e-6 (exact) and 4 standard errors (Monte Carlo); distance to Theta_3 "
+                "falls as N grows")
+    if not stats:
+        return _not_run("abc-finite-n", scale, expected, "abc_finite_n", "no complexity run", ABC)
+    s = stats[0]
+    exact_err = max(abs(s["n3_total"] - ABC_N3[0]),
+                    *(abs(a - b) for a, b in zip(s["n3_split"], ABC_N3[1], strict=True)))
+    z = np.abs(np.array(s["mc_n3_mean"]) - np.array(ABC_N3[1])) / np.array(s["mc_n3_stderr"])
+    falls = bool(np.all(np.diff(s["finite_n_distance"]) < 0))
+    ok = exact_err <= 1e-6 and bool(np.all(z < 4)) and falls
+    return ClaimRecord("abc-finite-n", ABC, scale, float(z.max()), expected, "1e-6; 4 s.e.",
+                       _verdict(ok), "abc_finite_n",
+                       f"largest Monte Carlo deviation {z.max():.2f} s.e. ({s['mc_samples']} "
+                       f"samples); exact error {exact_err:.1e}; distance to the limit falls: {falls}",
+                       f"MC {np.round(s['mc_n3_mean'], 4).tolist()} +- "
+                       f"{np.round(s['mc_n3_stderr'], 4).tolist()}; distance for N = "
+                       f"{s['finite_n']}: {np.round(s['finite_n_distance'], 4).tolist()}")
+
+
+#: claim id -> (the kind of analysis record it reads, the rule).
+CLAIMS: dict[str, tuple[str, Callable[[list[Stats], str], ClaimRecord]]] = {
+    "ratios-goe": ("local_stats", ratios_goe),
+    "ratios-ggn": ("local_stats", ratios_ggn),
+    "ratios-fulldata": ("local_stats", ratios_fulldata),
+    "ratios-pooled-control": ("local_stats", ratios_pooled_control),
+    "unfolded-wigner": ("local_stats", unfolded_wigner),
+    "zero-mass": ("local_stats", zero_mass),
+    "abc-thresholds": ("abc", abc_thresholds),
+    "abc-finite-n": ("abc", abc_finite_n),
 }
 
 
 def ledger(stats: list[Stats], scale: str) -> list[ClaimRecord]:
-    """Decide every claim."""
-    return [decide(stats, scale) for decide in CLAIMS.values()]
+    """Decide every claim on the records of its kind."""
+    return [decide([s for s in stats if s.get("kind", "local_stats") == kind], scale)
+            for kind, decide in CLAIMS.values()]
 
 
 def to_csv(records: list[ClaimRecord]) -> str:

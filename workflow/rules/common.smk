@@ -78,6 +78,20 @@ def operator_files(scale):
     ]
 
 
+def abc_files(scale):
+    return [f"results/{scale}/analysis/spinglass/abc/stats.json"]
+
+
+def figure_inputs(wildcards):
+    if wildcards.fig.startswith("abc_"):
+        return abc_files(wildcards.scale)
+    return stats_files(wildcards.scale)
+
+
+def complexity_args(wildcards):
+    return shell_args(config["scales"][wildcards.scale].get("complexity", []))
+
+
 def final_targets(scale):
     return [
         *(f"results/{scale}/figures/{fig}.{ext}" for fig in config["figures"] for ext in ("pdf", "png")),

@@ -1,6 +1,6 @@
 rule figure:
     input:
-        lambda w: stats_files(w.scale),
+        figure_inputs,
     output:
         pdf="results/{scale}/figures/{fig}.pdf",
         png="results/{scale}/figures/{fig}.png",

@@ -12,7 +12,8 @@ from rmtloss.figures import load_records
 from rmtloss.figures._style import save
 from rmtloss.stage import stage
 
-FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass")
+FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass", "abc_complexity", "abc_thresholds",
+           "abc_finite_n")
 
 
 def work(cfg: DictConfig, out_dir: Path) -> tuple[None, str]:
