@@ -17,9 +17,10 @@ from conftest import REPO
 
 pytestmark = pytest.mark.dag
 FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass", "abc_complexity", "abc_thresholds",
-           "abc_finite_n")
+           "abc_finite_n", "activation_prefactor")
 CLAIM_IDS = {"ratios-goe", "ratios-ggn", "ratios-fulldata", "ratios-pooled-control",
-             "unfolded-wigner", "zero-mass", "abc-thresholds", "abc-finite-n"}
+             "unfolded-wigner", "zero-mass", "abc-thresholds", "abc-finite-n",
+             "activation-leading-order"}
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:

@@ -29,6 +29,8 @@ log = logging.getLogger("rmtloss.claims")
 
 APPEARANCE = "Appearance of RMT in deep learning (Baskerville, Granziol, Keating 2022)"
 ABC = "Random matrices and complexity of spin glasses (Auffinger, Ben Arous, Cerny 2013)"
+ACTIVATIONS = ("The loss surfaces of neural networks with general activation functions "
+               "(Baskerville, Keating, Mezzadri, Najnudel 2021)")
 Stats = dict[str, Any]
 
 
@@ -247,6 +249,25 @@ def abc_finite_n(stats: list[Stats], scale: str) -> ClaimRecord:
                        f"{s['finite_n']}: {np.round(s['finite_n_distance'], 4).tolist()}")
 
 
+def activation_leading_order(stats: list[Stats], scale: str) -> ClaimRecord:
+    """A low-rank deformation changes only the sharp factor |1 - theta g(x)|; indices move by <= 1."""
+    expected = ("Monte Carlo ratios within 3 standard errors of abs(1 - theta g(x)) at N = 400; "
+                "the index of every sample moves by at most 1 (theta free: its link to the "
+                "activation is [MEM])")
+    if not stats:
+        return _not_run("activation-leading-order", scale, expected, "activation_prefactor",
+                        "no activation run", ACTIVATIONS)
+    s = stats[0]
+    ok = s["max_z"] < 3 and s["max_index_shift"] <= 1 and s["n"] >= 400
+    return ClaimRecord("activation-leading-order", ACTIVATIONS, scale, s["max_z"], expected,
+                       "3 s.e.", _verdict(ok), "activation_prefactor",
+                       f"largest deviation {s['max_z']:.2f} s.e. at N = {s['n']} ({s['samples']} "
+                       f"samples); largest index shift {s['max_index_shift']}"
+                       + ("" if s["n"] >= 400 else f"; N = {s['n']} < 400 at this scale"),
+                       f"thetas {s['thetas']}, energies {list(s['mc_energies'])}: z = "
+                       f"{np.round(s['z'], 2).tolist()}")
+
+
 #: claim id -> (the kind of analysis record it reads, the rule).
 CLAIMS: dict[str, tuple[str, Callable[[list[Stats], str], ClaimRecord]]] = {
     "ratios-goe": ("local_stats", ratios_goe),
@@ -257,6 +278,7 @@ CLAIMS: dict[str, tuple[str, Callable[[list[Stats], str], ClaimRecord]]] = {
     "zero-mass": ("local_stats", zero_mass),
     "abc-thresholds": ("abc", abc_thresholds),
     "abc-finite-n": ("abc", abc_finite_n),
+    "activation-leading-order": ("activation", activation_leading_order),
 }
 
 

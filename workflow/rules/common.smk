@@ -78,18 +78,22 @@ def operator_files(scale):
     ]
 
 
-def abc_files(scale):
-    return [f"results/{scale}/analysis/spinglass/abc/stats.json"]
+COMPLEXITY_TASKS = ("abc", "activation")
+
+
+def complexity_files(scale, tasks=COMPLEXITY_TASKS):
+    return [f"results/{scale}/analysis/spinglass/{task}/stats.json" for task in tasks]
 
 
 def figure_inputs(wildcards):
-    if wildcards.fig.startswith("abc_"):
-        return abc_files(wildcards.scale)
+    task = wildcards.fig.split("_")[0]
+    if task in COMPLEXITY_TASKS:
+        return complexity_files(wildcards.scale, [task])
     return stats_files(wildcards.scale)
 
 
 def complexity_args(wildcards):
-    return shell_args(config["scales"][wildcards.scale].get("complexity", []))
+    return shell_args(config["scales"][wildcards.scale].get("complexity", {}).get(wildcards.task, []))
 
 
 def final_targets(scale):

@@ -13,7 +13,7 @@ from rmtloss.figures._style import save
 from rmtloss.stage import stage
 
 FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass", "abc_complexity", "abc_thresholds",
-           "abc_finite_n")
+           "abc_finite_n", "activation_prefactor")
 
 
 def work(cfg: DictConfig, out_dir: Path) -> tuple[None, str]:

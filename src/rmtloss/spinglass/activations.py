@@ -1,0 +1,100 @@
+r"""General activations as a low-rank deformation of the p-spin Hessian (Baskerville, Keating,
+Mezzadri, Najnudel, "The loss surfaces of neural networks with general activation functions", 2021).
+
+What is computable without the paper's own constants (``papers_spinglass.md`` section 2.3): a
+piecewise-linear activation leaves the leading-order complexity equal to ABC's with p = depth and
+adds a deterministic finite-rank matrix to the Hessian. For a rank-one deformation
+:math:`\theta e e^\top` of the GOE M (ABC convention, semicircle on :math:`[-\sqrt2, \sqrt2]`) and
+:math:`x < -\sqrt2`, the matrix determinant lemma and the isotropic semicircle law give
+
+.. math:: \frac{E|\det(M + \theta e e^\top - x)|}{E|\det(M - x)|} \to |1 - \theta g(x)|,
+   \qquad g(x) = x + \sqrt{x^2 - 2},
+
+and by interlacing the index moves by at most the rank. **How θ depends on the activation's
+slopes and intercepts, the depth and the width is in the paper and not known here ([MEM]); θ is
+therefore a free parameter in this module, its figure and its ledger row.**
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def semicircle_g(x: np.ndarray | float) -> np.ndarray:
+    """:math:`g(x) = x + \\sqrt{x^2-2}` for :math:`x < -\\sqrt2` (minus the semicircle's Stieltjes
+    transform there, so that :math:`e^\\top(M-x)^{-1}e \\to -g(x)`)."""
+    x = np.asarray(x, dtype=float)
+    if np.any(x >= -math.sqrt(2)):
+        raise ValueError("the prefactor formula holds below the bulk, x < -sqrt(2)")
+    return x + np.sqrt(x**2 - 2)
+
+
+def prefactor(theta: np.ndarray | float, x: np.ndarray | float) -> np.ndarray:
+    """Limit of the determinant ratio, :math:`|1 - \\theta g(x)|`."""
+    return np.abs(1 - np.asarray(theta, dtype=float) * semicircle_g(x))
+
+
+def energy_to_goe(u: np.ndarray | float, depth: int) -> np.ndarray:
+    """ABC energy u to the GOE spectral variable :math:`x = \\sqrt{H/(2(H-1))}\\,u`."""
+    return math.sqrt(depth / (2 * (depth - 1))) * np.asarray(u, dtype=float)
+
+
+@dataclass(frozen=True)
+class PrefactorMC:
+    """Monte Carlo determinant ratios on a (theta, x) grid.
+
+    Attributes:
+        thetas, xs: the grid; ratio, stderr: ``(len(thetas), len(xs))`` MC ratio and its
+            bootstrap standard error; max_index_shift: the largest change of the number of
+            eigenvalues below x over every sample and grid point (interlacing bounds it by 1).
+        n, samples, seed: the settings.
+    """
+
+    thetas: np.ndarray
+    xs: np.ndarray
+    ratio: np.ndarray
+    stderr: np.ndarray
+    max_index_shift: int
+    n: int
+    samples: int
+    seed: int
+
+
+def prefactor_mc(n: int, thetas: list[float], xs: list[float], samples: int, seed: int = 0,
+                 n_boot: int = 400, index_xs: tuple[float, ...] = (-1.0, 0.0, 1.0)) -> PrefactorMC:
+    """Sample GOE matrices, perturb them by :math:`\\theta e_1 e_1^\\top`, and compare
+    :math:`E|\\det(\\cdot - x)|` with and without the perturbation (eigenvalues of both, no lemma).
+
+    The index shift is checked at ``xs`` and, where outliers do cross, inside the bulk at
+    ``index_xs``.
+    """
+    rng = np.random.default_rng(seed)
+    thetas_a, xs_a = np.asarray(thetas, float), np.asarray(xs, float)
+    probe = np.concatenate([xs_a, np.asarray(index_xs, float)])
+    log0 = np.zeros((samples, len(xs_a)))
+    log1 = np.zeros((samples, len(thetas_a), len(xs_a)))
+    shift = 0
+    for s in range(samples):
+        a = rng.standard_normal((n, n))
+        m = (a + a.T) / (2 * math.sqrt(n))
+        ev0 = np.linalg.eigvalsh(m)
+        log0[s] = np.log(np.abs(ev0[:, None] - xs_a[None])).sum(0)
+        idx0 = (ev0[:, None] < probe[None]).sum(0)
+        for i, t in enumerate(thetas_a):
+            m[0, 0] += t
+            ev1 = np.linalg.eigvalsh(m)
+            m[0, 0] -= t
+            log1[s, i] = np.log(np.abs(ev1[:, None] - xs_a[None])).sum(0)
+            shift = max(shift, int(np.abs((ev1[:, None] < probe[None]).sum(0) - idx0).max()))
+    w = np.exp(log0 - log0.max(0))                         # |det(M - x)|, rescaled per x
+    rel = np.exp(log1 - log0[:, None, :])                  # |det(M + theta ee - x)| / |det(M - x)|
+
+    def ratio(idx: np.ndarray) -> np.ndarray:
+        return (w[idx, None, :] * rel[idx]).sum(0) / w[idx].sum(0)[None, :]
+
+    boots = np.stack([ratio(rng.integers(0, samples, samples)) for _ in range(n_boot)])
+    return PrefactorMC(thetas_a, xs_a, ratio(np.arange(samples)), boots.std(0, ddof=1), shift, n,
+                       samples, seed)
