@@ -54,11 +54,6 @@ class Dataset:
     num_classes: int
     input_shape: tuple[int, ...]
 
-    @property
-    def num_features(self) -> int:
-        """Input dimension d."""
-        return int(self.x_train.shape[1])
-
     def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(x, y)`` of the ``train`` or ``test`` split."""
         if name == "train":

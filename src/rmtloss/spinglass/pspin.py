@@ -138,11 +138,6 @@ class KacRiceMC:
     samples: int
     seed: int
 
-    @property
-    def total(self) -> float:
-        """:math:`E\\,\\mathrm{Crt}_N(\\mathbb R)`."""
-        return float(self.mean.sum())
-
 
 def kac_rice_mc(n: int, p: int, samples: int, seed: int = 0, batches: int = 8) -> KacRiceMC:
     """Direct Kac-Rice Monte Carlo (``papers_spinglass.md`` 1.4b), independent of the GOE form.
