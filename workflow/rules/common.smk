@@ -33,7 +33,18 @@ def method(spec):
     return config["spectra"][spec].get("method", "exact")
 
 
+def result_of(spec):
+    return "eigenvalues" if method(spec) == "exact" else method(spec)
+
+
+def spectrum_file(scale, run, spec):
+    return f"results/{scale}/runs/{run}/spectra/{spec}/{result_of(spec)}.npz"
+
+
 def spectra_args(wildcards):
+    if result_of(wildcards.spec) != wildcards.result:
+        raise ValueError(f"spectrum kind {wildcards.spec} has method {method(wildcards.spec)}; "
+                         f"ask for {spectrum_file(wildcards.scale, wildcards.run, wildcards.spec)}")
     kind = config["spectra"][wildcards.spec]
     scale = config["scales"][wildcards.scale]
     lz = scale.get("lanczos", {}) if method(wildcards.spec) != "exact" else {}
@@ -71,7 +82,7 @@ def stats_files(scale):
 
 def operator_files(scale):
     return [
-        f"results/{scale}/runs/{run}/spectra/{spec}/{method(spec)}.npz"
+        spectrum_file(scale, run, spec)
         for run, net in networks(scale).items()
         for spec in net["spectra"]
         if method(spec) != "exact"

@@ -1,51 +1,28 @@
 rule spectra:
-    # exact: dense float64 Hessian/GGN and all eigenvalues (small networks, CPU)
+    # result=eigenvalues: exact dense float64 Hessian/GGN and all its eigenvalues (small networks,
+    # CPU); result=lanczos|slq|topk: Lanczos on the operator, CUDA when the job has a GPU. The
+    # spectrum kind in config/config.yaml fixes which one (its `method`).
     input:
         checkpoint=checkpoint_of,
         config="results/{scale}/runs/{run}/train/config.yaml",
     output:
-        "results/{scale}/runs/{run}/spectra/{spec}/eigenvalues.npz",
+        "results/{scale}/runs/{run}/spectra/{spec}/{result}.npz",
+    wildcard_constraints:
+        result="eigenvalues|lanczos|slq|topk",
     params:
         overrides=spectra_args,
         digest=CONFIG_DIGEST,
         run_dir=lambda w: f"results/{w.scale}/runs/{w.run}/train",
         outdir=lambda w: f"results/{w.scale}/runs/{w.run}/spectra/{w.spec}",
     log:
-        "results/{scale}/logs/spectra/{run}_{spec}.log",
+        "results/{scale}/logs/spectra/{run}_{spec}_{result}.log",
     conda:
         "../envs/rmtloss.yaml"
     threads: 1
     resources:
-        runtime=120,
-        mem_mb=4000,
-    shell:
-        "OMP_NUM_THREADS={threads} python -m rmtloss.spectra run_dir={params.run_dir} "
-        "{params.overrides} hydra.run.dir={params.outdir} > {log} 2>&1"
-
-
-rule spectra_operator:
-    # lanczos / slq / topk on the Hessian or GGN operator; CUDA when the job has a GPU
-    input:
-        checkpoint=checkpoint_of,
-        config="results/{scale}/runs/{run}/train/config.yaml",
-    output:
-        "results/{scale}/runs/{run}/spectra/{spec}/{method}.npz",
-    wildcard_constraints:
-        method="lanczos|slq|topk",
-    params:
-        overrides=spectra_args,
-        digest=CONFIG_DIGEST,
-        run_dir=lambda w: f"results/{w.scale}/runs/{w.run}/train",
-        outdir=lambda w: f"results/{w.scale}/runs/{w.run}/spectra/{w.spec}",
-    log:
-        "results/{scale}/logs/spectra/{run}_{spec}_{method}.log",
-    conda:
-        "../envs/rmtloss.yaml"
-    threads: 2
-    resources:
-        runtime=720,
-        mem_mb=16000,
-        gpu=gpus,
+        runtime=lambda w: 120 if w.result == "eigenvalues" else 720,
+        mem_mb=lambda w: 4000 if w.result == "eigenvalues" else 16000,
+        gpu=lambda w: 0 if w.result == "eigenvalues" else gpus(w),
     shell:
         "OMP_NUM_THREADS={threads} python -m rmtloss.spectra run_dir={params.run_dir} "
         "{params.overrides} hydra.run.dir={params.outdir} > {log} 2>&1"

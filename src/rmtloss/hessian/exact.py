@@ -57,8 +57,8 @@ def exact_ggn(model: nn.Module, loss_fn: LossFn, data: Sequence[Batch]) -> torch
 
     For a scalar regression with squared error this is
     :math:`(2/N) \sum_i \nabla f_i \nabla f_i^\top`, of rank at most N (the authors'
-    ``get_exact_ggn_spectra.py`` drops the factor 2). Built from Jacobians (reverse mode over the
-    outputs), which is cheaper than P GGN-vector products when the outputs are few.
+    ``get_exact_ggn_spectra.py`` drops the factor 2). Built from per-sample Jacobians (reverse
+    mode over the outputs) and the output Hessians of the loss.
     """
     out = functional_model(model)
     theta = flat_params(model)

@@ -143,12 +143,16 @@ class CurvatureOperator:
         self.num_matvecs += mat.shape[1]
         return out.T.to(mat.device, mat.dtype)
 
-    def _accumulate(self, cols: torch.Tensor, out: torch.Tensor) -> None:
+    def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, float]]:
+        """Each batch on the operator's device (float inputs in its dtype) and its data share."""
         for x, y in self.data:
             x, y = x.to(self.device), y.to(self.device)
             if x.is_floating_point():
                 x = x.to(self.dtype)
+            yield x, y, len(x) / self.num_data
 
+    def _accumulate(self, cols: torch.Tensor, out: torch.Tensor) -> None:
+        for x, y, share in self._batches():
             def column(v: torch.Tensor, x: torch.Tensor = x, y: torch.Tensor = y) -> torch.Tensor:
                 return self._flat(self._batch_product(self._split(v), x, y))
 
@@ -156,7 +160,7 @@ class CurvatureOperator:
                 prod = column(cols[0])[None]
             else:
                 prod = vmap(column, chunk_size=self.chunk_size)(cols)
-            out += (len(x) / self.num_data) * prod
+            out += share * prod
 
     def matvec(self, v: torch.Tensor) -> torch.Tensor:
         """Multiply one vector of length P."""
@@ -167,12 +171,9 @@ class CurvatureOperator:
         """Gradient of the mean loss over the data (``torch.func.grad``, share-weighted batches)."""
         out = torch.zeros(self.size, dtype=self.dtype, device=self.device)
         with self._mode():
-            for x, y in self.data:
-                x, y = x.to(self.device), y.to(self.device)
-                if x.is_floating_point():
-                    x = x.to(self.dtype)
+            for x, y, share in self._batches():
                 g = grad(lambda t, x=x, y=y: self.loss_fn(self.outputs(t, x), y))(self.theta)
-                out += (len(x) / self.num_data) * self._flat(g)
+                out += share * self._flat(g)
         return out
 
     def __matmul__(self, other: torch.Tensor) -> torch.Tensor:
