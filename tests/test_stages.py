@@ -112,3 +112,9 @@ def test_complexity_stage_refuses_p_below_3(tmp_path):
     proc = run_stage("complexity", "p=2", f"hydra.run.dir={tmp_path / 'c'}")
     assert proc.returncode == 2 and "`p`" in proc.stderr
     assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
+
+
+def test_complexity_stage_refuses_an_unknown_gan_density_solver(tmp_path):
+    proc = run_stage("complexity", "task=gan_spectrum", "gan.lsd=cubic", f"hydra.run.dir={tmp_path / 'g'}")
+    assert proc.returncode == 2 and "`gan.lsd`" in proc.stderr and "quartic" in proc.stderr
+    assert not (tmp_path / "g").exists() or not any((tmp_path / "g").iterdir())

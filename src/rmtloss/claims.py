@@ -31,6 +31,8 @@ APPEARANCE = "Appearance of RMT in deep learning (Baskerville, Granziol, Keating
 ABC = "Random matrices and complexity of spin glasses (Auffinger, Ben Arous, Cerny 2013)"
 ACTIVATIONS = ("The loss surfaces of neural networks with general activation functions "
                "(Baskerville, Keating, Mezzadri, Najnudel 2021)")
+GAN = ("A spin glass model for the loss surfaces of generative adversarial networks "
+       "(Baskerville, Keating, Mezzadri, Najnudel 2022)")
 Stats = dict[str, Any]
 
 
@@ -268,6 +270,104 @@ def activation_leading_order(stats: list[Stats], scale: str) -> ClaimRecord:
                        f"{np.round(s['z'], 2).tolist()}")
 
 
+def gan_spectrum_regimes(stats: list[Stats], scale: str) -> ClaimRecord:
+    """The two-player Hessian density solves the block equations; x_1 sets one, touching or two bulks."""
+    expected = ("density matches sampled spectra (N = 1000, 20 samples) with maximum deviation < 0.03, "
+                "and x_1 = 1.1, 1.5, 4 show 1, touching and 2 bulks")
+    if not stats:
+        return _not_run("gan-spectrum-regimes", scale, expected, "gan_spectrum", "no gan_spectrum run", GAN)
+    s = stats[0]
+    dev = max(s["max_deviation"])
+    want = {1.1: "one", 1.5: "touching", 4.0: "separate"}
+    regimes_ok = all(want.get(round(x, 6), r) == r for x, r in zip(s["x1"], s["regimes"], strict=True))
+    size_ok = s["n"] >= 1000 and s["samples"] >= 20
+    ok = dev < 0.03 and regimes_ok and size_ok
+    return ClaimRecord("gan-spectrum-regimes", GAN, scale, dev, expected, "0.03", _verdict(ok),
+                       "gan_spectrum",
+                       f"largest histogram deviation {dev:.4f} (authors' quartic: "
+                       f"{max(s['max_deviation_authors']):.4f}); regimes {s['regimes']}"
+                       + ("" if size_ok else f"; N = {s['n']}, {s['samples']} samples at this scale"),
+                       f"x_1 = {s['x1']}: deviation {np.round(s['max_deviation'], 4).tolist()}, "
+                       f"authors {np.round(s['max_deviation_authors'], 4).tolist()}, "
+                       f"mass {np.round(s['mass'], 6).tolist()}")
+
+
+def gan_coulomb(stats: list[Stats], scale: str) -> ClaimRecord:
+    """The log-potential matches Monte Carlo log-determinants at N = 50 away from the support."""
+    expected = "away from the support (|x| >= 150) agreement within 1e-2 at N = 50"
+    if not stats:
+        return _not_run("gan-coulomb", scale, expected, "gan_coulomb", "no gan_coulomb run", GAN)
+    s = stats[0]
+    ok = s["max_diff_far"] < 1e-2 and s["n"] == 50
+    return ClaimRecord("gan-coulomb", GAN, scale, s["max_diff_far"], expected, "1e-2", _verdict(ok),
+                       "gan_coulomb",
+                       f"largest |U - MC| at |x| >= {s['far']:g}: {s['max_diff_far']:.4f} "
+                       f"(N = {s['n']}, {s['samples']} samples); over all x {s['max_diff_all']:.4f}",
+                       f"per x_1 = {s['x1']}: {np.round(s['max_diff_far_per_x1'], 4).tolist()}")
+
+
+def _gan_map(stats: list[Stats]) -> Stats | None:
+    return next((s for s in stats if (s["p"], s["q"], s["sigma_z"], s["kappa"]) == (3, 3, 1.0, 0.9)), None)
+
+
+def gan_complexity_tradeoff(stats: list[Stats], scale: str) -> ClaimRecord:
+    """Exponentially many critical points at low losses; lower u_D forces a higher u_G."""
+    expected = ("p = q = 3, sigma_z = 1, kappa = 0.9: the minimum u_G with Theta > 0 is non-increasing in "
+                "u_D over the grid, above -0.6 at u_D = -3.0 and at the grid floor for u_D >= -2")
+    s = _gan_map(stats)
+    if s is None:
+        return _not_run("gan-complexity-tradeoff", scale, expected, "gan_complexity_map",
+                        "no gan_map run at p = q = 3, sigma_z = 1, kappa = 0.9", GAN)
+    b = s["boundary"]
+    at3 = b["min_u_g_at_-3"]
+    ok = b["non_increasing"] and at3 > -0.6 and b["floor_from_-2"]
+    return ClaimRecord("gan-complexity-tradeoff", GAN, scale, at3, expected, "", _verdict(ok),
+                       "gan_complexity_map",
+                       f"min u_G with Theta > 0 at u_D = -3.0: {at3:.3f}; non-increasing: "
+                       f"{b['non_increasing']}; at the floor {s['u_g_floor']:.3f} for u_D >= -2: "
+                       f"{b['floor_from_-2']}",
+                       f"min u_G at u_D = -3.2, -3.05, -2.5: {b['min_u_g_other']}; theta_D = "
+                       f"{s['theta_d']:.3f}; grid {s['grid']} (x, x_1); {s['note']}")
+
+
+def gan_banded(stats: list[Stats], scale: str) -> ClaimRecord:
+    """Low losses allow only low indices in both players; the allowed indices grow with the losses."""
+    expected = ("the largest allowed k_D and k_G are non-decreasing in u_D and u_G on the grid, under both "
+                "index conventions")
+    s = _gan_map(stats)
+    if s is None:
+        return _not_run("gan-banded", scale, expected, "gan_banded", "no gan_map run", GAN)
+    b = s["banded"]
+    flags = [b[c][f"{k}_monotone"] for c in ("authors", "corrected") for k in ("kd", "kg")]
+    return ClaimRecord("gan-banded", GAN, scale, float(sum(flags)), expected, "4 of 4", _verdict(all(flags)),
+                       "gan_banded",
+                       f"monotone maps (of 4): {sum(flags)}; largest k_D/k_G: authors "
+                       f"{b['authors']['kd_max']}/{b['authors']['kg_max']}, corrected "
+                       f"{b['corrected']['kd_max']}/{b['corrected']['kg_max']} (k = 0 means unconstrained)",
+                       f"k = 0..{s['k_max']}; {b}")
+
+
+def gan_sigma_optimum(stats: list[Stats], scale: str) -> ClaimRecord:
+    """theta_D has an interior optimum in sigma_z (p = q = 5, kappa = 0.9)."""
+    expected = ("p = q = 5, kappa = 0.9: theta_D has its minimum at an interior sigma_z of the sweep, below "
+                "its values at both ends by at least 0.1")
+    pts = sorted((s for s in stats if (s["p"], s["q"], s["kappa"]) == (5, 5, 0.9)),
+                 key=lambda s: s["sigma_z"])
+    pts = [s for s in pts if s.get("sweep", "sigma_z") == "sigma_z"]
+    if len(pts) < 3:
+        return _not_run("gan-sigma-optimum", scale, expected, "gan_sweeps",
+                        "fewer than 3 sigma_z points at p = q = 5, kappa = 0.9", GAN)
+    sig = np.array([s["sigma_z"] for s in pts])
+    th = np.array([s["theta_d"] for s in pts])
+    i = int(np.nanargmin(th))
+    depth = float(min(th[0], th[-1]) - th[i])
+    ok = 0 < i < len(th) - 1 and depth >= 0.1
+    return ClaimRecord("gan-sigma-optimum", GAN, scale, depth, expected, "0.1", _verdict(ok), "gan_sweeps",
+                       f"min theta_D {th[i]:.4f} at sigma_z = {sig[i]:.3g}; ends {th[0]:.4f} "
+                       f"(sigma_z = {sig[0]:.3g}) and {th[-1]:.4f} ({sig[-1]:.3g}); depth {depth:.4f}",
+                       f"{len(pts)} points, theta_D {np.round(th, 4).tolist()}")
+
+
 #: claim id -> (the kind of analysis record it reads, the rule).
 CLAIMS: dict[str, tuple[str, Callable[[list[Stats], str], ClaimRecord]]] = {
     "ratios-goe": ("local_stats", ratios_goe),
@@ -279,6 +379,11 @@ CLAIMS: dict[str, tuple[str, Callable[[list[Stats], str], ClaimRecord]]] = {
     "abc-thresholds": ("abc", abc_thresholds),
     "abc-finite-n": ("abc", abc_finite_n),
     "activation-leading-order": ("activation", activation_leading_order),
+    "gan-spectrum-regimes": ("gan_spectrum", gan_spectrum_regimes),
+    "gan-coulomb": ("gan_coulomb", gan_coulomb),
+    "gan-complexity-tradeoff": ("gan_map", gan_complexity_tradeoff),
+    "gan-banded": ("gan_map", gan_banded),
+    "gan-sigma-optimum": ("gan_point", gan_sigma_optimum),
 }
 
 

@@ -6,7 +6,11 @@
 ``stats.json`` (thresholds, exact N = 3 counts, Monte Carlo estimates, distances of the finite-N
 complexity to its limit) and ``samples.npz`` (the curves the figures draw). ``task=activation``
 (general activations, section 2) writes the sharp factor |1 - θ g(x)| against energy with Monte
-Carlo determinant ratios and the largest index shift.
+Carlo determinant ratios and the largest index shift. The GAN model (section 3): ``task=gan_spectrum``
+(density against sampled spectra in the three regimes), ``task=gan_coulomb`` (log-potential against
+Monte Carlo log-determinants), ``task=gan_map`` (exponent grid, Θ(u_D, u_G), index-resolved maps
+under both conventions, a refined-grid convergence table) and ``task=gan_point`` (one point of a σ_z
+or κ sweep: the thresholds θ_D, θ_G, θ_D+G on the authors' grid and θ_G with x unbounded).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from omegaconf import DictConfig
 
 from rmtloss._io import write_json, write_npz
 from rmtloss.errors import require
-from rmtloss.spinglass import activations, pspin
+from rmtloss.spinglass import activations, gan, pspin
 from rmtloss.stage import stage
 
 log = logging.getLogger("rmtloss.complexity")
@@ -78,7 +82,154 @@ def activation(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
                    "mc_stderr": mc.stderr}
 
 
-TASKS = {"abc": abc, "activation": activation}
+def _model(g: DictConfig) -> gan.GanModel:
+    return gan.GanModel(int(g.p), int(g.q), float(g.sigma_z), float(g.kappa))
+
+
+def _regime(sup: gan.Support) -> str:
+    """One bulk, two touching bulks (gap under 2% of the support's width) or two separate bulks."""
+    lo, hi = sup.edges
+    gaps = [b[0][0] - a[0][-1] for a, b in zip(sup.pieces[:-1], sup.pieces[1:], strict=True)]
+    if not gaps:
+        return "one"
+    return "touching" if max(gaps) < 0.02 * (hi - lo) else "separate"
+
+
+def gan_spectrum(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Density of H(x_1) from the block equations (and the authors' quartic) against sampled spectra."""
+    sp = cfg.gan.spectrum
+    stats: dict[str, Any] = {"kind": "gan_spectrum", "x1": list(sp.x1), "n": sp.n, "samples": sp.samples,
+                             "kappa": sp.kappa, "b": sp.b, "b1": sp.b1}
+    samples: dict[str, np.ndarray] = {}
+    dev, dev_authors, regimes, masses = [], [], [], []
+    for i, x1 in enumerate(sp.x1):
+        args = (float(x1), float(sp.kappa), float(sp.b), float(sp.b1))
+        eig = gan.sample_eigenvalues(int(sp.n), *args, int(sp.samples), int(sp.seed) + i).ravel()
+        edges = np.linspace(eig.min(), eig.max(), int(sp.bins) + 1)
+        hist = np.histogram(eig, edges, density=True)[0]
+        fine = np.linspace(edges[0], edges[-1], 40 * int(sp.bins) + 1)
+        dens = {name: gan.LSD[name](fine, *args) for name in ("quartic", "authors")}
+        per_bin = {k: v[:-1].reshape(int(sp.bins), 40).mean(axis=1) for k, v in dens.items()}
+        dev.append(float(np.abs(hist - per_bin["quartic"]).max()))
+        dev_authors.append(float(np.abs(hist - per_bin["authors"]).max()))
+        sup = gan.support(*args)
+        regimes.append(_regime(sup))
+        masses.append(sup.mass)
+        samples |= {f"edges_{i}": edges, f"hist_{i}": hist, f"z_{i}": fine, f"lsd_{i}": dens["quartic"],
+                    f"lsd_authors_{i}": dens["authors"]}
+    stats |= {"max_deviation": dev, "max_deviation_authors": dev_authors, "regimes": regimes,
+              "mass": masses}
+    return stats, samples
+
+
+def gan_coulomb(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Log-potential U(x; x_1) against Monte Carlo N^-1 log E|det(H - x)| at small N."""
+    co, model = cfg.gan.coulomb, _model(cfg.gan)
+    xs = np.linspace(co.x_min, co.x_max, int(co.num_x))
+    theory, mc, se = [], [], []
+    for i, x1 in enumerate(co.x1):
+        sup = gan.support(float(x1), model.kappa, model.b, model.b1, cfg.gan.lsd, int(cfg.gan.nodes))
+        theory.append(gan.log_potential(xs, sup))
+        eig = gan.sample_eigenvalues(int(co.n), float(x1), model.kappa, model.b, model.b1,
+                                     int(co.samples), int(co.seed) + i)
+        value, err = gan.log_abs_det_mc(eig, xs)
+        mc.append(value)
+        se.append(err)
+    theory, mc, se = np.array(theory), np.array(mc), np.array(se)
+    far = np.abs(xs) >= float(co.far)
+    diff = np.abs(theory - mc)
+    stats = {"kind": "gan_coulomb", "x1": list(co.x1), "n": co.n, "samples": co.samples, "far": co.far,
+             "max_diff_far": float(diff[:, far].max()), "max_diff_all": float(diff.max()),
+             "max_diff_far_per_x1": diff[:, far].max(axis=1)}
+    return stats, {"x": xs, "theory": theory, "mc": mc, "mc_stderr": se}
+
+
+def _grid_axes(gr: DictConfig, model: gan.GanModel, refine: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    x_max = float(gr.x_max) if gr.x_max is not None else 1.05 * model.edge_g
+    xs = np.linspace(float(gr.x_min), x_max, int(round(int(gr.num_x) * refine)))
+    x1s = np.linspace(float(gr.x1_min), float(gr.x1_max), int(round(int(gr.num_x1) * refine)))
+    return xs, x1s
+
+
+def gan_map(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Θ(u_D, u_G), the smallest u_G with Θ > 0 per u_D, index maps and a refined-grid check."""
+    g, model = cfg.gan, _model(cfg.gan)
+    xs, x1s = _grid_axes(g.grid, model)
+    grid = gan.exponent_grid(model, xs, x1s, g.lsd, int(g.nodes))
+    u_d = np.linspace(float(g.u.d_min), float(g.u.d_max), int(g.u.num_d))
+    u_g = np.linspace(xs[0] / model.c, xs[-1] / model.c, int(g.u.num_g))
+    theta = gan.theta_map(xs, x1s, grid.values, model.p, model.c, u_d, u_g)
+    samples = {"xs": xs, "x1s": x1s, "exponent": grid.values, "u_d": u_d, "u_g": u_g, "theta": theta,
+               "min_u_g": gan.min_u_g(theta, u_g)}
+    banded: dict[str, Any] = {}
+    for conv in gan.INDEX_CONVENTIONS:
+        kd, kg = gan.largest_index(grid, model, int(g.k_max), conv, u_d, u_g)
+        samples |= {f"kd_{conv}": kd, f"kg_{conv}": kg}
+        banded[conv] = {"kd_monotone": _monotone(kd), "kg_monotone": _monotone(kg),
+                        "kd_max": int(kd.max()), "kg_max": int(kg.max())}
+    points = [list(map(float, pt)) for pt in g.check_points]
+    fine_xs, fine_x1s = _grid_axes(g.grid, model, float(g.refine))
+    fine = gan.exponent_grid(model, fine_xs, fine_x1s, g.lsd, int(g.nodes))
+    pd, pg = np.array([pt[0] for pt in points]), np.array([pt[1] for pt in points])
+    coarse_at = [float(gan.theta_map(xs, x1s, grid.values, model.p, model.c, [d], [u])[0, 0])
+                 for d, u in zip(pd, pg, strict=True)]
+    fine_at = [float(gan.theta_map(fine_xs, fine_x1s, fine.values, model.p, model.c, [d], [u])[0, 0])
+               for d, u in zip(pd, pg, strict=True)]
+    stats = {"kind": "gan_map", "boundary": _boundary(samples["min_u_g"], u_d, _floor(theta, u_g)),
+             "p": model.p, "q": model.q, "sigma_z": model.sigma_z, "kappa": model.kappa,
+             "lsd": g.lsd, "constants": _constants(model), "grid": [len(xs), len(x1s)],
+             "min_mass": float(grid.masses.min()), "max_mass": float(grid.masses.max()),
+             **gan.thresholds(theta, u_d, u_g), "u_g_floor": _floor(theta, u_g),
+             "check_points": points, "theta_coarse": coarse_at, "theta_fine": fine_at,
+             "fine_grid": [len(fine_xs), len(fine_x1s)], "banded": banded,
+             "k_max": int(g.k_max), "note": gan.C_UNVERIFIED}
+    return stats, samples
+
+
+def _boundary(min_ug: np.ndarray, u_d: np.ndarray, floor: float) -> dict[str, Any]:
+    """The lower-left boundary of Θ > 0: the smallest u_G against u_D (CLAIMS.md, gan-complexity-tradeoff)."""
+    def at(u: float) -> float:
+        return float(min_ug[int(np.argmin(np.abs(u_d - u)))])
+
+    finite = min_ug[np.isfinite(min_ug)]
+    return {"non_increasing": bool(np.all(np.diff(finite) <= 0)), "min_u_g_at_-3": at(-3.0),
+            "floor_from_-2": bool(np.all(np.isclose(min_ug[u_d >= -2 - 1e-9], floor))),
+            "min_u_g_other": [round(at(u), 4) for u in (-3.2, -3.05, -2.5)]}
+
+
+def _floor(theta: np.ndarray, u_g: np.ndarray) -> float:
+    """The grid floor of u_G: the smallest u_G whose domain x < c u_G holds a grid point."""
+    return float(u_g[np.isfinite(theta).any(axis=1)][0])
+
+
+def _monotone(best: np.ndarray) -> bool:
+    """Non-decreasing along both axes (rows u_G, columns u_D)."""
+    return bool((np.diff(best, axis=0) >= 0).all() and (np.diff(best, axis=1) >= 0).all())
+
+
+def _constants(model: gan.GanModel) -> dict[str, float]:
+    return {"b": model.b, "b1": model.b1, "s2": model.s2, "s12": model.s12, "C": model.log_prefactor,
+            "c": model.c, "E_G": model.edge_g}
+
+
+def gan_point(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """One sweep point: θ_D, θ_G, θ_D+G on the authors' grid, and θ_G with x unbounded below."""
+    g, model = cfg.gan, _model(cfg.gan)
+    xs, x1s = _grid_axes(g.grid, model)
+    grid = gan.exponent_grid(model, xs, x1s, g.lsd, int(g.nodes))
+    u_d, u_g = gan.u_grid(model, xs, x1s, int(g.u.num_g))
+    theta = gan.theta_map(xs, x1s, grid.values, model.p, model.c, u_d, u_g)
+    converged, left = gan.converged_theta_g(model, x1s, float(xs[0]), g.lsd, int(g.nodes))
+    stats = {"kind": "gan_point", "sweep": str(g.sweep), "p": model.p, "q": model.q, "sigma_z": model.sigma_z,
+             "kappa": model.kappa, "lsd": g.lsd, "grid": [len(xs), len(x1s)], "num_u": int(g.u.num_g),
+             **gan.thresholds(theta, u_d, u_g), "u_g_floor": _floor(theta, u_g),
+             "theta_g_converged": converged, "x_left": left, "min_mass": float(grid.masses.min()),
+             "constants": _constants(model), "note": gan.C_UNVERIFIED}
+    return stats, {"u_d": u_d, "u_g": u_g, "theta": theta}
+
+
+TASKS = {"abc": abc, "activation": activation, "gan_spectrum": gan_spectrum, "gan_coulomb": gan_coulomb,
+         "gan_map": gan_map, "gan_point": gan_point}
 
 
 def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
@@ -90,6 +241,13 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     require(cfg.activation.samples >= 2, "activation.samples", "must be >= 2")
     require(all(u < -pspin.e_inf(cfg.p) for u in cfg.activation.mc_energies),
             "activation.mc_energies", f"must lie below -E_inf = {-pspin.e_inf(cfg.p):.4f}")
+    require(cfg.gan.lsd in gan.LSD_METHODS, "gan.lsd",
+            f"unknown density solver '{cfg.gan.lsd}'; use one of {', '.join(gan.LSD_METHODS)}")
+    require(0 < cfg.gan.kappa < 1, "gan.kappa", f"must lie in (0, 1) (got {cfg.gan.kappa})")
+    require(cfg.gan.sigma_z > 0, "gan.sigma_z", f"must be > 0 (got {cfg.gan.sigma_z})")
+    require(cfg.gan.grid.num_x >= 2 and cfg.gan.grid.num_x1 >= 2, "gan.grid",
+            "num_x and num_x1 must be >= 2")
+    require(cfg.gan.nodes >= 128, "gan.nodes", f"must be >= 128 (got {cfg.gan.nodes})")
     stats, samples = TASKS[cfg.task](cfg)
     write_npz(out_dir / "samples.npz", **samples)
     write_json(out_dir / "stats.json", stats)

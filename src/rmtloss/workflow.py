@@ -44,3 +44,28 @@ def config_digest(config_dir: str | Path, exclude: Iterable[str] = ("config.yaml
         h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:12]
+
+
+def sweep_values(spec: dict) -> list[float]:
+    """The values of one GAN sweep: ``linspace(start, stop, num)``, or ``10**`` of it when ``log``."""
+    num, start, stop = int(spec["num"]), float(spec["start"]), float(spec["stop"])
+    grid = [start + (stop - start) * i / (num - 1) for i in range(num)] if num > 1 else [start]
+    return [float(10**v) if spec["log"] else v for v in grid]
+
+
+def sweep_points(sweeps: dict) -> list[tuple[str, int, int, int]]:
+    """Every (sweep, p, q, index) job of a scale's ``gan_sweeps`` block."""
+    return [(name, int(p), int(q), i)
+            for name, spec in sweeps.items() if name != "grid"
+            for p, q in spec["pq"]
+            for i in range(int(spec["num"]))]
+
+
+def sweep_args(sweeps: dict, name: str, p: int, q: int, index: int) -> list[str]:
+    """Hydra overrides of the complexity stage for one sweep point (``task=gan_point``)."""
+    spec = sweeps[name]
+    values = sweep_values(spec)
+    if not 0 <= index < len(values):
+        raise ValueError(f"sweep {name} has {len(values)} values; index {index} is out of range")
+    return merge_overrides(sweeps["grid"], spec.get("fixed", []),
+                           [f"gan.p={p}", f"gan.q={q}", f"gan.{name}={values[index]!r}", f"gan.sweep={name}"])

@@ -3,7 +3,7 @@ import sys
 
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
-from rmtloss.workflow import config_digest, merge_overrides, shell_args
+from rmtloss.workflow import config_digest, merge_overrides, shell_args, sweep_args, sweep_points
 
 # Jobs run `python -m rmtloss.<stage>` with the package taken from this checkout; `python` is the
 # one on PATH (activate .venv, or the rule's conda environment with --use-conda).
@@ -89,18 +89,36 @@ def operator_files(scale):
     ]
 
 
-COMPLEXITY_TASKS = ("abc", "activation")
+COMPLEXITY_TASKS = ("abc", "activation", "gan_spectrum", "gan_coulomb", "gan_map")
+# figure -> the complexity task it draws (by default the figure name's first word)
+FIGURE_TASKS = {"gan_spectrum": "gan_spectrum", "gan_coulomb": "gan_coulomb",
+                "gan_complexity_map": "gan_map", "gan_banded": "gan_map"}
 
 
 def complexity_files(scale, tasks=COMPLEXITY_TASKS):
     return [f"results/{scale}/analysis/spinglass/{task}/stats.json" for task in tasks]
 
 
+def gan_sweep_files(scale):
+    sweeps = config["scales"][scale].get("gan_sweeps")
+    return [
+        f"results/{scale}/analysis/spinglass/gan_sweep/{name}/p{p}_q{q}/{i}/stats.json"
+        for name, p, q, i in (sweep_points(sweeps) if sweeps else [])
+    ]
+
+
 def figure_inputs(wildcards):
-    task = wildcards.fig.split("_")[0]
+    if wildcards.fig == "gan_sweeps":
+        return gan_sweep_files(wildcards.scale)
+    task = FIGURE_TASKS.get(wildcards.fig, wildcards.fig.split("_")[0])
     if task in COMPLEXITY_TASKS:
         return complexity_files(wildcards.scale, [task])
     return stats_files(wildcards.scale)
+
+
+def gan_point_args(wildcards):
+    sweeps = config["scales"][wildcards.scale]["gan_sweeps"]
+    return shell_args(sweep_args(sweeps, wildcards.sweep, int(wildcards.p), int(wildcards.q), int(wildcards.i)))
 
 
 def complexity_args(wildcards):

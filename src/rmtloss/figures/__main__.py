@@ -13,7 +13,8 @@ from rmtloss.figures._style import save
 from rmtloss.stage import stage
 
 FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass", "abc_complexity", "abc_thresholds",
-           "abc_finite_n", "activation_prefactor")
+           "abc_finite_n", "activation_prefactor", "gan_spectrum", "gan_coulomb", "gan_complexity_map",
+           "gan_banded", "gan_sweeps")
 
 
 def work(cfg: DictConfig, out_dir: Path) -> tuple[None, str]:
