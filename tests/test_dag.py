@@ -20,7 +20,8 @@ FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass", "abc_complexity",
            "abc_finite_n", "activation_prefactor")
 CLAIM_IDS = {"ratios-goe", "ratios-ggn", "ratios-fulldata", "ratios-pooled-control",
              "unfolded-wigner", "zero-mass", "abc-thresholds", "abc-finite-n",
-             "activation-leading-order"}
+             "activation-leading-order", "gan-spectrum-regimes", "gan-coulomb", "gan-complexity-tradeoff",
+             "gan-banded", "gan-sigma-optimum"}
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -66,6 +67,9 @@ def test_paper_scale_lists_gpu_training_and_density_jobs(tmp_path):
             jobs = [b for b in blocks if f"rule {rule}:" in b and re.search(rf"run={run}\b", b)
                     and ("slq.npz" in b or rule == "train")]
             assert len(jobs) == 1 and "gpu=1" in jobs[0], (rule, run, len(jobs))
+    # the authors' GAN sweeps: 9 (p, q) pairs x (60 sigma_z + 50 kappa values), one job each
+    points = [b for b in blocks if "rule gan_point:" in b]
+    assert len(points) == 9 * (60 + 50) and all("gpu" not in b for b in points)
 
 
 def test_every_claim_has_a_row_with_a_number(smoke):
