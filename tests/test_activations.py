@@ -42,3 +42,22 @@ def test_monte_carlo_ratio_and_interlacing():
 
 def test_energy_to_goe_maps_the_edge():
     assert float(energy_to_goe(-2 * math.sqrt(2 / 3), 3)) == pytest.approx(-math.sqrt(2))
+
+
+def test_piecewise_linear_fits_are_exact_for_relu_and_improve_with_pieces():
+    from rmtloss.spinglass.activations import piecewise_linear_fit
+
+    relu = piecewise_linear_fit("relu", 2)
+    assert relu.l2_error < 1e-10 and np.allclose(relu.slopes, [0, 1], atol=1e-10)
+    x = np.linspace(-2, 2, 9)
+    np.testing.assert_allclose(relu(x), np.maximum(x, 0), atol=1e-10)
+    for name in ("tanh", "sigmoid", "gelu"):
+        errors = [piecewise_linear_fit(name, k).l2_error for k in (1, 2, 4, 8)]
+        assert errors[-1] < errors[0]
+        assert all(b <= a + 1e-12 for a, b in zip(errors[:-1], errors[1:], strict=True))
+    tanh = piecewise_linear_fit("tanh", 3)
+    # continuity at the knots
+    for k in tanh.knots:
+        assert tanh(np.array([k - 1e-9]))[0] == pytest.approx(tanh(np.array([k + 1e-9]))[0], abs=1e-7)
+    with pytest.raises(ValueError, match="unknown activation"):
+        piecewise_linear_fit("swish2", 3)

@@ -78,8 +78,17 @@ def activation(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
              "max_z": float(z.max()), "max_index_shift": mc.max_index_shift, "n": mc.n,
              "samples": mc.samples,
              "note": "theta is a free parameter: its relation to the activation is not known ([MEM])"}
+    x = np.linspace(-3, 3, 301)
+    fits = {name: [activations.piecewise_linear_fit(name, k) for k in a.pieces]
+            for name in activations.ACTIVATIONS}
+    stats["piecewise_linear"] = {
+        name: {"pieces": list(a.pieces), "l2_error": [f.l2_error for f in fs],
+               "slopes": [f.slopes for f in fs], "intercepts": [f.intercepts for f in fs]}
+        for name, fs in fits.items()}
+    curves_pl = {f"pl_{name}": np.stack([f(x) for f in fs]) for name, fs in fits.items()}
     return stats, {"u": u, "curves": curves, "u_mc": u_mc, "mc_ratio": mc.ratio,
-                   "mc_stderr": mc.stderr}
+                   "mc_stderr": mc.stderr, "x_act": x,
+                   **{f"act_{n}": fn(x) for n, fn in activations.ACTIVATIONS.items()}, **curves_pl}
 
 
 def _model(g: DictConfig) -> gan.GanModel:

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import erf, ndtri
 
 
 def semicircle_g(x: np.ndarray | float) -> np.ndarray:
@@ -98,3 +99,59 @@ def prefactor_mc(n: int, thetas: list[float], xs: list[float], samples: int, see
     boots = np.stack([ratio(rng.integers(0, samples, samples)) for _ in range(n_boot)])
     return PrefactorMC(thetas_a, xs_a, ratio(np.arange(samples)), boots.std(0, ddof=1), shift, n,
                        samples, seed)
+
+
+ACTIVATIONS = {
+    "relu": lambda x: np.maximum(x, 0.0),
+    "leaky_relu": lambda x: np.where(x > 0, x, 0.01 * x),
+    "tanh": np.tanh,
+    "sigmoid": lambda x: 0.5 * (1 + np.tanh(x / 2)),
+    "gelu": lambda x: 0.5 * x * (1 + erf(x / math.sqrt(2))),
+}
+
+
+@dataclass(frozen=True)
+class PiecewiseLinear:
+    """A continuous piecewise-linear activation :math:`\\alpha_\\ell x + \\beta_\\ell` on piece
+    :math:`\\ell`, pieces separated by ``knots``.
+
+    Attributes:
+        name: the activation approximated.
+        knots: the ``pieces - 1`` break points (equal-mass quantiles of N(0, 1)).
+        slopes, intercepts: :math:`\\alpha_\\ell` and :math:`\\beta_\\ell`, one per piece.
+        l2_error: root mean squared error under N(0, 1) pre-activations.
+    """
+
+    name: str
+    knots: np.ndarray
+    slopes: np.ndarray
+    intercepts: np.ndarray
+    l2_error: float
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        piece = np.searchsorted(self.knots, x)
+        return self.slopes[piece] * x + self.intercepts[piece]
+
+
+def piecewise_linear_fit(name: str, pieces: int) -> PiecewiseLinear:
+    """Least-squares continuous piecewise-linear fit of an activation under N(0, 1) inputs.
+
+    The model class of the general-activation paper (activations linear on each of a few pieces).
+    Knots sit at the equal-mass quantiles of N(0, 1); the basis :math:`1, x, (x - k_i)_+` is fitted
+    by weighted least squares on a fine grid of [-6, 6].
+    """
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation '{name}'; use one of {', '.join(ACTIVATIONS)}")
+    if pieces < 1:
+        raise ValueError(f"pieces must be >= 1 (got {pieces})")
+    x = np.linspace(-6, 6, 6001)
+    w = np.sqrt(np.exp(-x * x / 2) * (x[1] - x[0]) / math.sqrt(2 * math.pi))
+    knots = ndtri(np.arange(1, pieces) / pieces)
+    basis = np.column_stack([np.ones_like(x), x, *(np.maximum(x - k, 0) for k in knots)])
+    target = ACTIVATIONS[name](x)
+    coef = np.linalg.lstsq(basis * w[:, None], target * w, rcond=None)[0]
+    slopes = coef[1] + np.concatenate([[0.0], np.cumsum(coef[2:])])
+    intercepts = coef[0] - np.concatenate([[0.0], np.cumsum(coef[2:] * knots)])
+    fit = PiecewiseLinear(name, knots, slopes, intercepts, 0.0)
+    err = math.sqrt(float(np.sum(w**2 * (fit(x) - target) ** 2)))
+    return PiecewiseLinear(name, knots, slopes, intercepts, err)
