@@ -187,3 +187,9 @@ def test_thresholds_and_boundary_of_a_known_region():
     t = gan.thresholds(theta, u_d, u_g)
     assert (t["theta_d"], t["theta_g"], t["theta_dg"]) == (0.0, -1.0, 1.0)
     np.testing.assert_array_equal(gan.min_u_g(theta, u_g), [np.nan, np.nan, 1.0, 0.0, -1.0])
+
+
+def test_converged_theta_g_is_nan_where_the_grid_does_not_limit_it():
+    tiny = gan.GanModel(5, 5, 1e-4, 0.9)           # E > 0 only near x = 0: far inside the grid
+    theta_g, left = gan.converged_theta_g(tiny, np.linspace(-15, 40, 6), -1000.0, nodes=1000)
+    assert math.isnan(theta_g) and left == -1000.0

@@ -229,9 +229,12 @@ def gan_point(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     u_d, u_g = gan.u_grid(model, xs, x1s, int(g.u.num_g))
     theta = gan.theta_map(xs, x1s, grid.values, model.p, model.c, u_d, u_g)
     converged, left = gan.converged_theta_g(model, x1s, float(xs[0]), g.lsd, int(g.nodes))
+    summary = gan.thresholds(theta, u_d, u_g)
+    if math.isnan(converged):        # E <= 0 at the grid's left end: the grid does not limit theta_G
+        converged = summary["theta_g"]
     stats = {"kind": "gan_point", "sweep": str(g.sweep), "p": model.p, "q": model.q, "sigma_z": model.sigma_z,
              "kappa": model.kappa, "lsd": g.lsd, "grid": [len(xs), len(x1s)], "num_u": int(g.u.num_g),
-             **gan.thresholds(theta, u_d, u_g), "u_g_floor": _floor(theta, u_g),
+             **summary, "u_g_floor": _floor(theta, u_g),
              "theta_g_converged": converged, "x_left": left, "min_mass": float(grid.masses.min()),
              "constants": _constants(model), "note": gan.C_UNVERIFIED}
     return stats, {"u_d": u_d, "u_g": u_g, "theta": theta}

@@ -489,7 +489,9 @@ def converged_theta_g(model: GanModel, x1s: np.ndarray, x_start: float, lsd: str
     crossing is found by bisection (x range of :math:`x_1` as given).
 
     Returns:
-        ``(theta_g, x_left)``: the converged threshold and the left end that bounded the search.
+        ``(theta_g, x_left)``: the converged threshold and the left end that bounded the search;
+        ``(nan, x_start)`` when :math:`\\max_{x_1}E \\le 0` at ``x_start`` already (the grid does not
+        limit :math:`\theta_G`, whose value is then the grid's).
     """
     sups = [support(float(x1), model.kappa, model.b, model.b1, lsd, nodes) for x1 in x1s]
     offset = -x1s**2 / (2 * model.s12) + model.log_prefactor
@@ -499,7 +501,7 @@ def converged_theta_g(model: GanModel, x1s: np.ndarray, x_start: float, lsd: str
         return float((u + offset).max() - x * x / (2 * model.s2))
 
     if top(x_start) <= 0:
-        return x_start / model.c, x_start
+        return math.nan, x_start
     left = x_start
     while top(left) > 0:
         left *= 2
