@@ -33,7 +33,7 @@ def main() -> None:
     theta = gan.theta_map(xs, x1s, grid.values, model.p, model.c, u_d, u_g)
     t2 = time.perf_counter()
     th = gan.thresholds(theta, u_d, u_g)
-    converged, _ = gan.converged_theta_g(model, x1s, float(xs[0]), nodes=args.nodes)
+    converged, _ = gan.converged_theta_g(model, grid)
     t3 = time.perf_counter()
     sub = (slice(None, None, 10), slice(None, None, 50))
     fast = gan.theta_map(xs[sub[1]], x1s[sub[0]], grid.values[sub], model.p, model.c, u_d[::25], u_g[::25])
@@ -41,7 +41,7 @@ def main() -> None:
                                     u_d[::25], u_g[::25])
     print(f"exponent grid {args.num_x} x {args.num_x1} ({args.nodes} nodes): {t1 - t0:.2f} s")
     print(f"Theta map {args.num_u} x {args.num_u} from the grid:           {t2 - t1:.3f} s")
-    print(f"theta_G with x unbounded (bisection):           {t3 - t2:.2f} s")
+    print(f"theta_G with x unbounded (bisection, the grid's densities): {t3 - t2:.2f} s")
     print(f"one sweep point (grid + map + thresholds):      {t3 - t0:.2f} s")
     print(f"theta_D = {th['theta_d']:.4f}, theta_G = {th['theta_g']:.4f} (grid), "
           f"{converged:.4f} (x unbounded)")

@@ -79,7 +79,7 @@ def test_log_potential_of_the_semicircle_matches_its_closed_form():
     radius = math.sqrt(2)
     lam = np.linspace(-radius, radius, 4000)
     rho = np.sqrt(np.maximum(radius**2 - lam**2, 0)) * 2 / (math.pi * radius**2)
-    sup = gan.Support(((lam, rho),), float(np.trapezoid(rho, lam)))
+    sup = gan.Support(((lam, rho),), ((-radius, radius),), float(np.trapezoid(rho, lam)))
     x = np.array([-3.0, -1.5, -1.0, -0.3, 0.0, 0.77, 1.41, 2.0, 10.0])
     np.testing.assert_allclose(gan.log_potential(x, sup), gan.semicircle_log_potential(x, radius), atol=1e-5)
 
@@ -129,7 +129,7 @@ def test_abc_embedding_through_the_gan_pipeline_reproduces_theta_p(p):
     radius = math.sqrt(2)
     lam = np.linspace(-radius, radius, 4000)
     rho = np.sqrt(np.maximum(2 - lam**2, 0)) / math.pi
-    sup = gan.Support(((lam, rho),), float(np.trapezoid(rho, lam)))
+    sup = gan.Support(((lam, rho),), ((-radius, radius),), float(np.trapezoid(rho, lam)))
     xs = np.arange(-3.0, 0.5, 1e-4)
     values = ((1 + math.log(2 * (p - 1))) / 2 - (p - 1) / p * xs**2 + gan.log_potential(xs, sup))[None, :]
     c = math.sqrt(p / (2 * (p - 1)))
@@ -174,7 +174,8 @@ def test_monte_carlo_log_determinant_of_identical_samples_is_exact():
 
 def test_converged_theta_g_goes_below_the_grid_floor_and_sits_on_the_zero_of_e():
     x1s = np.linspace(-15, 40, 12)
-    theta_g, left = gan.converged_theta_g(MAIN, x1s, -500.0, nodes=1000)
+    grid = gan.exponent_grid(MAIN, np.array([-500.0, 0.0]), x1s, nodes=1000)
+    theta_g, left = gan.converged_theta_g(MAIN, grid)
     assert theta_g < -500 / MAIN.c and left < theta_g * MAIN.c
     at = gan.exponent_grid(MAIN, np.array([theta_g * MAIN.c * (1 + 1e-4), theta_g * MAIN.c * (1 - 1e-4)]),
                            x1s, nodes=1000).values.max(axis=0)
@@ -191,5 +192,6 @@ def test_thresholds_and_boundary_of_a_known_region():
 
 def test_converged_theta_g_is_nan_where_the_grid_does_not_limit_it():
     tiny = gan.GanModel(5, 5, 1e-4, 0.9)           # E > 0 only near x = 0: far inside the grid
-    theta_g, left = gan.converged_theta_g(tiny, np.linspace(-15, 40, 6), -1000.0, nodes=1000)
+    grid = gan.exponent_grid(tiny, np.array([-1000.0, 0.0]), np.linspace(-15, 40, 6), nodes=1000)
+    theta_g, left = gan.converged_theta_g(tiny, grid)
     assert math.isnan(theta_g) and left == -1000.0

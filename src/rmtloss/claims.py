@@ -351,9 +351,8 @@ def gan_sigma_optimum(stats: list[Stats], scale: str) -> ClaimRecord:
     """theta_D has an interior optimum in sigma_z (p = q = 5, kappa = 0.9)."""
     expected = ("p = q = 5, kappa = 0.9: theta_D has its minimum at an interior sigma_z of the sweep, below "
                 "its values at both ends by at least 0.1")
-    pts = sorted((s for s in stats if (s["p"], s["q"], s["kappa"]) == (5, 5, 0.9)),
+    pts = sorted((s for s in stats if (s["sweep"], s["p"], s["q"], s["kappa"]) == ("sigma_z", 5, 5, 0.9)),
                  key=lambda s: s["sigma_z"])
-    pts = [s for s in pts if s.get("sweep", "sigma_z") == "sigma_z"]
     if len(pts) < 3:
         return _not_run("gan-sigma-optimum", scale, expected, "gan_sweeps",
                         "fewer than 3 sigma_z points at p = q = 5, kappa = 0.9", GAN)

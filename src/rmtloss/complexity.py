@@ -98,7 +98,7 @@ def _model(g: DictConfig) -> gan.GanModel:
 def _regime(sup: gan.Support) -> str:
     """One bulk, two touching bulks (gap under 2% of the support's width) or two separate bulks."""
     lo, hi = sup.edges
-    gaps = [b[0][0] - a[0][-1] for a, b in zip(sup.pieces[:-1], sup.pieces[1:], strict=True)]
+    gaps = [b[0] - a[1] for a, b in zip(sup.components[:-1], sup.components[1:], strict=True)]
     if not gaps:
         return "one"
     return "touching" if max(gaps) < 0.02 * (hi - lo) else "separate"
@@ -184,11 +184,12 @@ def gan_map(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
                  for d, u in zip(pd, pg, strict=True)]
     fine_at = [float(gan.theta_map(fine_xs, fine_x1s, fine.values, model.p, model.c, [d], [u])[0, 0])
                for d, u in zip(pd, pg, strict=True)]
-    stats = {"kind": "gan_map", "boundary": _boundary(samples["min_u_g"], u_d, _floor(theta, u_g)),
+    floor = _floor(theta, u_g)
+    stats = {"kind": "gan_map", "boundary": _boundary(samples["min_u_g"], u_d, floor),
              "p": model.p, "q": model.q, "sigma_z": model.sigma_z, "kappa": model.kappa,
              "lsd": g.lsd, "constants": _constants(model), "grid": [len(xs), len(x1s)],
              "min_mass": float(grid.masses.min()), "max_mass": float(grid.masses.max()),
-             **gan.thresholds(theta, u_d, u_g), "u_g_floor": _floor(theta, u_g),
+             **gan.thresholds(theta, u_d, u_g), "u_g_floor": floor,
              "check_points": points, "theta_coarse": coarse_at, "theta_fine": fine_at,
              "fine_grid": [len(fine_xs), len(fine_x1s)], "banded": banded,
              "k_max": int(g.k_max), "note": gan.C_UNVERIFIED}
@@ -228,7 +229,7 @@ def gan_point(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     grid = gan.exponent_grid(model, xs, x1s, g.lsd, int(g.nodes))
     u_d, u_g = gan.u_grid(model, xs, x1s, int(g.u.num_g))
     theta = gan.theta_map(xs, x1s, grid.values, model.p, model.c, u_d, u_g)
-    converged, left = gan.converged_theta_g(model, x1s, float(xs[0]), g.lsd, int(g.nodes))
+    converged, left = gan.converged_theta_g(model, grid)
     summary = gan.thresholds(theta, u_d, u_g)
     if math.isnan(converged):        # E <= 0 at the grid's left end: the grid does not limit theta_G
         converged = summary["theta_g"]
@@ -244,7 +245,7 @@ TASKS = {"abc": abc, "activation": activation, "gan_spectrum": gan_spectrum, "ga
          "gan_map": gan_map, "gan_point": gan_point}
 
 
-def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
+def work(cfg: DictConfig, out_dir: Path) -> tuple[int | None, str]:
     """Run the task and write stats.json and samples.npz."""
     require(cfg.task in TASKS, "task", f"unknown task '{cfg.task}'; use one of {', '.join(TASKS)}")
     require(cfg.p >= 3, "p", f"the layered structure needs p >= 3 (got {cfg.p})")
@@ -264,7 +265,9 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     write_npz(out_dir / "samples.npz", **samples)
     write_json(out_dir / "stats.json", stats)
     log.info("%s done: %s", cfg.task, {k: v for k, v in stats.items() if np.ndim(v) == 0})
-    return int(cfg.mc.seed), "cpu"
+    seeds = {"abc": cfg.mc.seed, "activation": cfg.activation.seed, "gan_spectrum": cfg.gan.spectrum.seed,
+             "gan_coulomb": cfg.gan.coulomb.seed}
+    return seeds.get(cfg.task), "cpu"
 
 
 main = stage("complexity", "complexity", work)

@@ -18,11 +18,12 @@ def _series(records: list[Record], sweep: str) -> dict[tuple[int, int], list[dic
 
 def draw(records: list[Record]) -> Figure:
     """Top: θ_D; bottom: θ_G on the authors' grid (solid) and with x unbounded (dashed)."""
-    sweeps = [s for s in ("sigma_z", "kappa") if _series(records, s)]
-    fig, axes = plt.subplots(2, len(sweeps), figsize=(5.2 * len(sweeps), 7), layout="constrained",
+    series = {s: _series(records, s) for s in ("sigma_z", "kappa")}
+    series = {s: v for s, v in series.items() if v}
+    fig, axes = plt.subplots(2, len(series), figsize=(5.2 * len(series), 7), layout="constrained",
                              squeeze=False)
-    for col, sweep in enumerate(sweeps):
-        for i, ((p, q), pts) in enumerate(_series(records, sweep).items()):
+    for col, (sweep, by_pq) in enumerate(series.items()):
+        for i, ((p, q), pts) in enumerate(by_pq.items()):
             x = [s[sweep] for s in pts]
             axes[0, col].plot(x, [s["theta_d"] for s in pts], "o-", markersize=2.5, color=f"C{i % 10}",
                               label=f"p = {p}, q = {q}")

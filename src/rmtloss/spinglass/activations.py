@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import erf, ndtri
 
+from rmtloss.rmt.ensembles import goe
+
 
 def semicircle_g(x: np.ndarray | float) -> np.ndarray:
     """:math:`g(x) = x + \\sqrt{x^2-2}` for :math:`x < -\\sqrt2` (minus the semicircle's Stieltjes
@@ -79,8 +81,7 @@ def prefactor_mc(n: int, thetas: list[float], xs: list[float], samples: int, see
     log1 = np.zeros((samples, len(thetas_a), len(xs_a)))
     shift = 0
     for s in range(samples):
-        a = rng.standard_normal((n, n))
-        m = (a + a.T) / (2 * math.sqrt(n))
+        m = goe(n, rng) / math.sqrt(2 * n)                 # ABC normalisation, edge sqrt 2
         ev0 = np.linalg.eigvalsh(m)
         log0[s] = np.log(np.abs(ev0[:, None] - xs_a[None])).sum(0)
         idx0 = (ev0[:, None] < probe[None]).sum(0)

@@ -33,15 +33,20 @@ def e_inf(p: int) -> float:
     return 2 * math.sqrt((p - 1) / p)
 
 
-def i1(u: np.ndarray | float, p: int) -> np.ndarray:
-    """GOE rate for one eigenvalue below the edge, :math:`I_1(u)` (0 for :math:`u \\ge -E_\\infty`)."""
-    e = e_inf(p)
+def outlier_rate(u: np.ndarray | float, edge: float) -> np.ndarray:
+    """Rate of one eigenvalue of a GOE with semicircle edge E at :math:`u \\le -E` (0 above):
+    :math:`-\\frac{u}{E^2}\\sqrt{u^2-E^2} - \\log(-u+\\sqrt{u^2-E^2}) + \\log E`."""
     u = np.asarray(u, dtype=float)
     out = np.zeros_like(u)
-    m = u < -e
-    root = np.sqrt(u[m] ** 2 - e**2)
-    out[m] = -u[m] / e**2 * root - np.log(-u[m] + root) + math.log(e)
+    m = u < -edge
+    root = np.sqrt(u[m] ** 2 - edge**2)
+    out[m] = -u[m] / edge**2 * root - np.log(-u[m] + root) + math.log(edge)
     return out
+
+
+def i1(u: np.ndarray | float, p: int) -> np.ndarray:
+    """GOE rate for one eigenvalue below the edge, :math:`I_1(u)` (0 for :math:`u \\ge -E_\\infty`)."""
+    return outlier_rate(u, e_inf(p))
 
 
 def theta(u: np.ndarray | float, p: int) -> np.ndarray:
