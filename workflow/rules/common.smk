@@ -107,9 +107,37 @@ def gan_sweep_files(scale):
     ]
 
 
+DENSITY_TASKS = ("product_zero_mass", "percolated_zero_mass", "ensemble_densities", "gp_model", "layered_index")
+
+
+def density_files(scale, tasks=DENSITY_TASKS):
+    return [f"results/{scale}/analysis/densities/{task}/stats.json" for task in tasks]
+
+
+def global_density_files(scale):
+    return [
+        f"results/{scale}/analysis/global_density/{run}/{spec}/stats.json"
+        for run, net in networks(scale).items()
+        for spec in net["spectra"]
+        if spec in config.get("global_density", [])
+    ]
+
+
+def spectrum_of(wildcards):
+    return spectrum_file(wildcards.scale, wildcards.run, wildcards.spec)
+
+
+def densities_args(scale, task):
+    return shell_args(config["scales"][scale].get("densities", {}).get(task, []))
+
+
 def figure_inputs(wildcards):
     if wildcards.fig == "gan_sweeps":
         return gan_sweep_files(wildcards.scale)
+    if wildcards.fig == "global_density_fits":
+        return global_density_files(wildcards.scale)
+    if wildcards.fig in DENSITY_TASKS:
+        return density_files(wildcards.scale, [wildcards.fig])
     task = FIGURE_TASKS.get(wildcards.fig, wildcards.fig.split("_")[0])
     if task in COMPLEXITY_TASKS:
         return complexity_files(wildcards.scale, [task])

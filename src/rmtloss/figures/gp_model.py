@@ -1,0 +1,42 @@
+"""Figure ``gp_model``: GP Hessians: global densities far from a semicircle, GOE spacing ratios (C2.6)."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from rmtloss.figures import Record
+from rmtloss.figures._style import grid
+from rmtloss.rmt import MEAN_RTILDE
+from rmtloss.rmt.global_laws import semicircle_pdf
+
+
+def draw(records: list[Record]) -> Figure:
+    """A density panel per setting with its best semicircle, then <r~> per setting against GOE and Poisson."""
+    rec = next(r for r in records if r.stats.get("kind") == "gp_model")
+    rows, d = rec.stats["settings"], rec.samples
+    fig, axes = grid(len(rows) + 1, ncols=4, size=2.4)
+    for i, (ax, row) in enumerate(zip(axes, rows, strict=False)):
+        ev = d[f"eig_{i}"]
+        ax.hist(ev, bins=60, density=True, histtype="step", color="k")
+        sc = row["semicircle"]["params"]
+        x = np.linspace(ev.min(), ev.max(), 400)
+        ax.plot(x, semicircle_pdf(x, sc["m"], sc["r"]), color="C0")
+        ax.set_yscale("log")
+        ax.set_ylim(1e-4, None)
+        ax.set_title(
+            f"{row['name']}\nKS to semicircle {row['semicircle']['ks']:.3f}, <r~> {row['mean_rtilde']:.3f}",
+            fontsize=7,
+        )
+    ax = axes[-1]
+    y = np.arange(len(rows))
+    means = np.array([r["mean_rtilde"] for r in rows])
+    ci = np.array([r["ci"] for r in rows])
+    ax.errorbar(means, y, xerr=[means - ci[:, 0], ci[:, 1] - means], fmt="o", color="C3")
+    for name, style in (("goe", "-"), ("poisson", ":")):
+        ax.axvline(MEAN_RTILDE[name], color="0.4", linestyle=style, label=name)
+    ax.axvspan(0.51, 0.55, color="C2", alpha=0.15, label="claim band")
+    ax.set_yticks(y, [r["name"] for r in rows], fontsize=6)
+    ax.set_xlabel("<r~>")
+    ax.legend(fontsize=6)
+    return fig
