@@ -118,3 +118,42 @@ def test_complexity_stage_refuses_an_unknown_gan_density_solver(tmp_path):
     proc = run_stage("complexity", "task=gan_spectrum", "gan.lsd=cubic", f"hydra.run.dir={tmp_path / 'g'}")
     assert proc.returncode == 2 and "`gan.lsd`" in proc.stderr and "quartic" in proc.stderr
     assert not (tmp_path / "g").exists() or not any((tmp_path / "g").iterdir())
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["task=spectra"], "`task`"),
+    (["task=fit"], "`spectrum`"),
+    (["task=percolated_zero_mass", "percolated.c=[1.0,3.0]"], "`percolated.c`"),
+    (["task=fit", "spectrum=x.npz", "outliers=some"], "`outliers`"),
+])
+def test_densities_stage_refuses_bad_settings(tmp_path, overrides, message):
+    proc = run_stage("densities", *overrides, f"hydra.run.dir={tmp_path / 'd'}")
+    assert proc.returncode == 2 and message in proc.stderr
+    assert not (tmp_path / "d").exists() or not any((tmp_path / "d").iterdir())
+
+
+def test_densities_fit_reports_a_file_that_is_not_a_spectrum(tmp_path):
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, x=np.arange(3))
+    proc = run_stage("densities", "task=fit", f"spectrum={bad}", f"hydra.run.dir={tmp_path / 'd'}")
+    assert proc.returncode == 2 and "not a spectra file" in proc.stderr
+
+
+def test_densities_fit_of_goe_spectra_prefers_the_semicircle(tmp_path):
+    from rmtloss import rmt
+    from rmtloss._io import read_json
+    from rmtloss.results import ExactSpectra
+
+    ev = np.stack(rmt.goe_eigenvalues(120, 4, seed=0))
+    ExactSpectra(ev, np.zeros((4, 1), int), np.zeros(4), "goe", "none", "none", "classification", "final",
+                 "hessian", "train", 2, 64, False, 0).save(tmp_path / "eigenvalues.npz")
+    out = tmp_path / "fit"
+    proc = run_stage("densities", "task=fit", f"spectrum={tmp_path / 'eigenvalues.npz'}", "fit.n=100",
+                     "fit.samples=1", f"hydra.run.dir={out}")
+    assert proc.returncode == 0, proc.stderr
+    s = read_json(out / "stats.json")
+    assert s["outliers_removed"] == 2 and s["n_values"] == 4 * 118
+    assert s["best_rmt"]["law"] == "semicircle" and s["best_rmt"]["ks"] < 0.05
+    assert s["fits"]["mp_cdf"]["ks"] > 0.3
+    assert s["best_product"]["ks"] >= s["best_rmt"]["ks"] - 0.02  # W_1 is one of the products
+    assert (out / "samples.npz").exists() and (out / "provenance.json").exists()
