@@ -100,13 +100,14 @@ def test_marchenko_pastur_fit_recovers_a_wishart_sample(q, method):
 def test_family_fit_recovers_the_shape_and_zero_atom_of_its_own_sample():
     ev = families.sample("wishart_product", {"depth": 2, "ratio": 0.5}, 400, 2, seed=5)
     law = Discrete.from_sample(global_laws.snap_zeros(ev, 1e-9) * 7.0)
-    best, fits = families.fit_family(law, "wishart_product", {"depth": [1, 2, 3], "ratio": [0.25, 0.5, 1.0]},
-                                     400, 2, seed=1)
+    fam = families.fit_family(law, "wishart_product", {"depth": [1, 2, 3], "ratio": [0.25, 0.5, 1.0]},
+                                    400, 2, seed=1)
+    best, fits = fam.best, fam.fits
     assert (best.params["depth"], best.params["ratio"]) == (2.0, 0.5)
     assert best.params["zero_weight"] == pytest.approx(0.5, abs=0.01)
     assert best.ks < 0.03
     assert max(f.ks for f in fits) > 0.1
-    wrong, _ = families.fit_family(law, "wigner_product", {"depth": [1, 2]}, 400, 1, seed=1)
+    wrong = families.fit_family(law, "wigner_product", {"depth": [1, 2]}, 400, 1, seed=1).best
     assert wrong.ks > 3 * best.ks
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rmtloss import rmt
+from rmtloss.rmt import global_laws
 from rmtloss.rmt.gp_hessian import GPHessian
 
 
@@ -40,6 +41,5 @@ def test_local_statistics_stay_goe_while_the_global_density_is_not_a_semicircle(
     ev = GPHessian(200, 1.0, 1e-4).eigenvalues(30, seed=2)
     mr = rmt.mean_min_ratio([rmt.spacing_ratios(row, None) for row in ev], n_boot=200)
     assert 0.51 <= mr.mean <= 0.55
-    from rmtloss.rmt import global_laws
     one = global_laws.fit_semicircle(global_laws.Discrete.from_sample(ev[0]))
     assert one.ks < 0.03  # one sample is a (shifted) semicircle

@@ -109,7 +109,7 @@ def fit(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     nonzero = Discrete.from_sample(law.values[law.values != 0], law.weights[law.values != 0])
     best_rmt = min(rmt_fits.values(), key=lambda x: x.ks)
     best = {
-        grp: min((fams[n][0] for n in names if n in fams), key=lambda x: x.ks, default=None)
+        grp: min((fams[n] for n in names if n in fams), key=lambda x: x.best.ks, default=None)
         for grp, names in (("product", families.PRODUCT), ("percolated", families.PERCOLATED))
     }
     stats = {
@@ -119,15 +119,15 @@ def fit(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "zero_weight": zero,
         "fits": {k: _fit_dict(v) for k, v in rmt_fits.items()},
         "families": {
-            k: {"best": _fit_dict(b), "all": [_fit_dict(x) for x in fs]} for k, (b, fs) in fams.items()
+            k: {"best": _fit_dict(ff.best), "all": [_fit_dict(x) for x in ff.fits]} for k, ff in fams.items()
         },
         "without_zero_atom": {
             "semicircle": _fit_dict(global_laws.fit_semicircle(nonzero)),
             "mp": _fit_dict(global_laws.fit_mp(nonzero)),
         },
         "best_rmt": _fit_dict(best_rmt),
-        "best_product": best["product"] and _fit_dict(best["product"]),
-        "best_percolated": best["percolated"] and _fit_dict(best["percolated"]),
+        "best_product": best["product"] and _fit_dict(best["product"].best),
+        "best_percolated": best["percolated"] and _fit_dict(best["percolated"].best),
     }
     lo, hi = law.values[0], law.values[-1]
     edges = np.linspace(lo - 1e-9 * (hi - lo), hi + 1e-9 * (hi - lo), int(f.bins) + 1)
@@ -138,15 +138,10 @@ def fit(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         ),
         "mp": _bin_masses(lambda x: global_laws.mp_cdf(x, **rmt_fits["mp_cdf"].params), edges),
     }
-    for grp, b in best.items():
-        if b is not None:
-            shape_params = {k: v for k, v in b.params.items() if k not in ("scale", "zero_weight")}
-            shape = families.shape_law(
-                families.sample(b.law, shape_params, int(f.n), int(f.samples), int(f.seed)), 1e-9
-            )
-            curves[grp] = _bin_masses(
-                global_laws.atom_mixture(shape, b.params["scale"], b.params["zero_weight"]), edges
-            )
+    for grp, ff in best.items():
+        if ff is not None:
+            p = ff.best.params
+            curves[grp] = _bin_masses(global_laws.atom_mixture(ff.shape, p["scale"], p["zero_weight"]), edges)
     return stats, {"edges": edges, **{f"density_{k}": v for k, v in curves.items()}}
 
 

@@ -10,9 +10,8 @@ Networks" (arXiv 2006.07721) as written out in ``papers_empirical.md`` 1.7:
 * **Wigner products** in the symmetric palindromic form
   :math:`S_L = W_1 W_2\cdots W_{L-1} W_L W_{L-1}\cdots W_1` with independent GOE matrices
   :math:`W_i` of unit variance (semicircle on [-2, 2]); :math:`S_1 = W_1`, :math:`S_2 = W_1W_2W_1`.
-  The paper's exact symmetrisation is not known ([MEM]); this one keeps :math:`S_L` symmetric
-  without changing its eigenvalues' law from that of the (non-symmetric) product
-  :math:`W_L W_{L-1}^2\cdots W_1^2`.
+  The paper's exact symmetrisation is not known ([MEM]); this one is symmetric, so its eigenvalues
+  are real (for L = 2 they are those of :math:`W_2W_1^2`, by cyclic similarity).
 * **Percolated Wigner**: each upper-triangle entry is kept with probability p,
   :math:`A_{ij} = b_{ij} g_{ij}/\sqrt{pN}`, mean degree :math:`c = pN`. For :math:`c \le e` the zero
   atom has weight :math:`2t + ct^2 - 1`, :math:`t = W_0(c)/c` (Bauer and Golinelli 2001,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -66,6 +67,21 @@ def shape_law(eigenvalues: np.ndarray, zero_cut: float) -> Discrete:
     return Discrete.from_sample(nz / np.sqrt(np.mean(nz**2)))
 
 
+@dataclass(frozen=True)
+class FamilyFit:
+    """A family fitted over its shape grid.
+
+    Attributes:
+        best: the member with the smallest least-squares objective (not KS).
+        fits: every member's fit, in grid order.
+        shape: the best member's shape law (what its CDF and density are drawn from).
+    """
+
+    best: LawFit
+    fits: list[LawFit]
+    shape: Discrete
+
+
 def fit_family(
     law: Discrete,
     family: str,
@@ -74,11 +90,9 @@ def fit_family(
     count: int,
     seed: int,
     zero_cut: float = 1e-9,
-) -> tuple[LawFit, list[LawFit]]:
-    """Best member of ``family`` on ``grid`` by the fit's objective (least squares, not KS); returns
-    (best, all fits)."""
-    fits = [
-        fit_scaled_shape(law, shape_law(sample(family, p, n, count, seed), zero_cut), family, p)
-        for p in members(grid)
-    ]
-    return min(fits, key=lambda f: f.lsq), fits
+) -> FamilyFit:
+    """Fit every member of ``family`` on ``grid``; the best is chosen by the fit's objective."""
+    shapes = [shape_law(sample(family, p, n, count, seed), zero_cut) for p in members(grid)]
+    fits = [fit_scaled_shape(law, sh, family, p) for sh, p in zip(shapes, members(grid), strict=True)]
+    i = min(range(len(fits)), key=lambda j: fits[j].lsq)
+    return FamilyFit(fits[i], fits, shapes[i])

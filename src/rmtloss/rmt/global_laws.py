@@ -53,9 +53,14 @@ class Discrete:
         merged = np.bincount(inverse, weights=w)
         return cls(values, merged / merged.sum())
 
+    @functools.cached_property
+    def cumulative(self) -> np.ndarray:
+        """:math:`F` at each value (the running sum of the weights)."""
+        return np.cumsum(self.weights)
+
     def cdf(self, x: np.ndarray) -> np.ndarray:
         """:math:`F(x) = \\sum_{v \\le x} w_v` (right-continuous)."""
-        c = np.concatenate([[0.0], np.cumsum(self.weights)])
+        c = np.concatenate([[0.0], self.cumulative])
         return c[np.searchsorted(self.values, np.asarray(x, dtype=float), side="right")]
 
     def moment(self, k: int) -> float:
@@ -66,8 +71,7 @@ class Discrete:
         """``num`` evaluation points spread by mass (all the values when there are fewer)."""
         if len(self.values) <= num:
             return self.values
-        c = np.cumsum(self.weights)
-        idx = np.searchsorted(c, (np.arange(num) + 0.5) / num)
+        idx = np.searchsorted(self.cumulative, (np.arange(num) + 0.5) / num)
         return np.unique(self.values[np.minimum(idx, len(self.values) - 1)])
 
 
@@ -87,7 +91,7 @@ def ks(law: Discrete, cdf: Cdf) -> float:
     ``cdf`` are covered the same way.
     """
     v = law.values
-    right = np.cumsum(law.weights)
+    right = law.cumulative
     left = right - law.weights
     below = np.nextafter(v, -np.inf)
     return float(max(np.max(np.abs(right - cdf(v))), np.max(np.abs(left - cdf(below)))))
@@ -189,30 +193,56 @@ def _scale(law: Discrete) -> tuple[float, float]:
     return mean, std
 
 
-def fit_semicircle(law: Discrete, method: str = "cdf", num_points: int = 512) -> LawFit:
-    """Semicircle by moments (:math:`m` = mean, :math:`R` = 2 std) or by least squares on the CDF."""
-    m, std = _scale(law)
-    params = np.array([m, math.log(2 * std)])
+def _fit_law(
+    law: Discrete,
+    name: str,
+    names: tuple[str, str],
+    start: np.ndarray,
+    to_params: Callable,
+    cdf_of: Callable,
+    support: Callable,
+    method: str,
+    num_points: int,
+) -> LawFit:
+    """Shared fit: ``start`` (unconstrained coordinates, from moments) is kept for ``moments`` and
+    polished by Nelder–Mead on the CDF least squares for ``cdf``; ``to_params`` maps coordinates to
+    the law's two parameters, ``cdf_of(*params)`` gives its CDF, ``support(*params)`` its range."""
+    pts = law.quantiles(num_points)
     if method == "cdf":
-        pts = law.quantiles(num_points)
         res = minimize(
-            lambda p: _lsq(law, pts, lambda x: semicircle_cdf(x, p[0], math.exp(p[1]))),
-            params,
+            lambda c: _lsq(law, pts, cdf_of(*to_params(c))),
+            start,
             method="Nelder-Mead",
             options={"xatol": 1e-8, "fatol": 1e-12},
         )
-        params = res.x
+        start = res.x
     elif method != "moments":
         raise ValueError(f"unknown fit method '{method}'; use moments or cdf")
-    m, r = float(params[0]), float(math.exp(params[1]))
-    cdf = functools.partial(semicircle_cdf, m=m, r=r)
+    params = to_params(start)
+    cdf = cdf_of(*params)
     return LawFit(
-        "semicircle",
-        {"m": m, "r": r},
+        name,
+        dict(zip(names, params, strict=True)),
         method,
         ks(law, cdf),
-        w1(law, cdf, m - r, m + r),
-        _lsq(law, law.quantiles(num_points), cdf),
+        w1(law, cdf, *support(*params)),
+        _lsq(law, pts, cdf),
+    )
+
+
+def fit_semicircle(law: Discrete, method: str = "cdf", num_points: int = 512) -> LawFit:
+    """Semicircle by moments (:math:`m` = mean, :math:`R` = 2 std) or by least squares on the CDF."""
+    m, std = _scale(law)
+    return _fit_law(
+        law,
+        "semicircle",
+        ("m", "r"),
+        np.array([m, math.log(2 * std)]),
+        lambda c: (float(c[0]), float(math.exp(c[1]))),
+        lambda m, r: functools.partial(semicircle_cdf, m=m, r=r),
+        lambda m, r: (m - r, m + r),
+        method,
+        num_points,
     )
 
 
@@ -225,27 +255,17 @@ def fit_mp(law: Discrete, method: str = "cdf", num_points: int = 512) -> LawFit:
     mean, std = _scale(law)
     if mean <= 0:
         mean = float(np.sum(law.weights * np.abs(law.values)))
-    params = np.array([math.log(mean), math.log(max((std / mean) ** 2, 1e-3))])
-    if method == "cdf":
-        pts = law.quantiles(num_points)
-        res = minimize(
-            lambda p: _lsq(law, pts, lambda x: mp_cdf(x, math.exp(p[0]), math.exp(p[1]))),
-            params,
-            method="Nelder-Mead",
-            options={"xatol": 1e-8, "fatol": 1e-12},
-        )
-        params = res.x
-    elif method != "moments":
-        raise ValueError(f"unknown fit method '{method}'; use moments or cdf")
-    sigma2, q = float(math.exp(params[0])), float(math.exp(params[1]))
-    cdf = functools.partial(mp_cdf, sigma2=sigma2, q=q)
-    return LawFit(
+    start = np.array([math.log(mean), math.log(max((std / mean) ** 2, 1e-3))])
+    return _fit_law(
+        law,
         "mp",
-        {"sigma2": sigma2, "q": q},
+        ("sigma2", "q"),
+        start,
+        lambda c: (float(math.exp(c[0])), float(math.exp(c[1]))),
+        lambda sigma2, q: functools.partial(mp_cdf, sigma2=sigma2, q=q),
+        mp_edges,
         method,
-        ks(law, cdf),
-        w1(law, cdf, *mp_edges(sigma2, q)),
-        _lsq(law, law.quantiles(num_points), cdf),
+        num_points,
     )
 
 
