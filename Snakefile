@@ -19,6 +19,7 @@ include: "workflow/rules/spectra.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/complexity.smk"
 include: "workflow/rules/densities.smk"
+include: "workflow/rules/outliers.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/claims.smk"
 

@@ -18,12 +18,14 @@ from conftest import REPO
 pytestmark = pytest.mark.dag
 FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass", "abc_complexity", "abc_thresholds",
            "abc_finite_n", "activation_prefactor", "global_density_fits", "product_zero_mass",
-           "percolated_zero_mass", "ensemble_densities", "gp_model", "layered_index")
+           "percolated_zero_mass", "ensemble_densities", "gp_model", "layered_index",
+           "outlier_shift_synthetic", "outlier_shift_network", "outlier_count", "local_law_damping")
 CLAIM_IDS = {"ratios-goe", "ratios-ggn", "ratios-fulldata", "ratios-pooled-control",
              "unfolded-wigner", "zero-mass", "abc-thresholds", "abc-finite-n",
              "activation-leading-order", "gan-spectrum-regimes", "gan-coulomb", "gan-complexity-tradeoff",
              "gan-banded", "gan-sigma-optimum", "global-not-rmt", "product-percolated-fit",
-             "product-zero-mass", "percolated-zero-mass", "gp-local-goe", "layered-critical-points"}
+             "product-zero-mass", "percolated-zero-mass", "gp-local-goe", "layered-critical-points",
+             "outlier-shift-synthetic", "outlier-shift-network", "outlier-count", "local-law-damping"}
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -105,8 +107,8 @@ def test_an_override_reruns_exactly_the_affected_jobs(smoke):
                      "overrides={mlp: [optimizer.lr=0.02]}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
-    assert job_counts(out) == {"train": 1, "spectra": 3, "local_stats": 2, "global_density": 2, "figure": 4,
-                               "claims": 1, "all": 1}  # not the spin-glass or ensemble figures
+    assert job_counts(out) == {"train": 1, "spectra": 3, "local_stats": 2, "global_density": 2, "outliers": 1,
+                               "figure": 6, "claims": 1, "all": 1}  # not the spin-glass or ensemble figures
     assert re.search(r"rule train:.*?wildcards: scale=smoke, run=mlp", out, re.S)
     train_cmd = next(line for line in out.splitlines() if "-m rmtloss.train" in line)
     assert "optimizer.lr=0.02" in train_cmd and "model=mlp" in train_cmd

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -157,3 +159,46 @@ def test_densities_fit_of_goe_spectra_prefers_the_semicircle(tmp_path):
     assert s["fits"]["mp_cdf"]["ks"] > 0.3
     assert s["best_product"]["ks"] >= s["best_rmt"]["ks"] - 0.02  # W_1 is one of the products
     assert (out / "samples.npz").exists() and (out / "provenance.json").exists()
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["task=spikes"], "task"),
+    (["task=network_shift"], "runs"),
+    (["task=synthetic_shift", "synthetic.spikes=[0.5]"], "synthetic.spikes"),
+    (["task=outlier_count", "runs=[/nonexistent/train]"], "/nonexistent/train"),
+])
+def test_outliers_stage_refuses_bad_settings(tmp_path, overrides, message):
+    out = tmp_path / "o"
+    proc = run_stage("outliers", *overrides, "synthetic.n=100", f"hydra.run.dir={out}")
+    assert proc.returncode != 0 and message in proc.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_outliers_synthetic_shift_follows_the_prediction(tmp_path):
+    out = tmp_path / "shift"
+    proc = run_stage("outliers", "task=synthetic_shift", "synthetic.n=400", "synthetic.samples=3",
+                     "synthetic.s=[0.5,1.0]", "synthetic.noise=[goe,diagonal]", f"hydra.run.dir={out}")
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["noise"]["goe"]["max_rel_error"] < 0.02       # delocalised noise: on the prediction
+    assert stats["noise"]["diagonal"]["max_rel_error"] > 0.03  # diagonal noise: the shift is missing
+    assert (out / "provenance.json").is_file() and (out / "config.yaml").is_file()
+
+
+def test_outliers_network_tasks_on_a_trained_network(trained, tmp_path):
+    out = tmp_path / "net"
+    proc = run_stage("outliers", "task=network_shift", f"runs=[{trained}]", "network.batch_sizes=[32,128]",
+                     "network.batches=2", "network.local_law_batch=128", f"hydra.run.dir={out}")
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["num_params"] == 650 and stats["sigma2"] > 0
+    assert stats["s2_per_batch_size"][0] > stats["s2_per_batch_size"][1]  # noise falls with b
+    for o in stats["outliers"]:
+        assert o["slope_predicted"] > 0 and len(o["predicted"]) == 2
+    count = tmp_path / "count"
+    proc = run_stage("outliers", "task=outlier_count", f"runs=[{trained}]", f"hydra.run.dir={count}")
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads((count / "stats.json").read_text())["runs"][0]
+    assert row["classes"] == 10 and row["hessian"]["count"] >= 0
+    with np.load(count / "samples.npz") as d:
+        assert d["c10_ggn"].shape == (650,) and d["c10_ggn"].min() > -1e-10  # the GGN is PSD

@@ -8,6 +8,9 @@ Quick and smoke scales use the data sets that ship inside scikit-learn, so nothi
   border pixels do).
 * ``diabetes``: 442 patients, 10 features, one real target (the stand-in of the authors' Bike
   regression); the target divided by its train mean, as the authors do for Bike.
+* ``mixture``: a seeded Gaussian mixture, ``classes`` classes of equal size in ``dim`` dimensions,
+  unit isotropic noise around class means drawn as Gaussian vectors of norm ``separation``
+  (the outliers-per-class experiment of ``papers_empirical.md`` 1.4).
 
 Paper scale reads MNIST, Fashion-MNIST, CIFAR-10 and CIFAR-100 through torchvision from
 ``data_dir``; nothing is downloaded unless ``download=true``. Inputs are normalised as in the
@@ -26,7 +29,7 @@ from omegaconf import DictConfig
 
 from rmtloss.errors import ConfigError, require
 
-SHIPPED = ("digits", "diabetes")
+SHIPPED = ("digits", "diabetes", "mixture")
 PAPER_SCALE = ("mnist", "fashion_mnist", "cifar10", "cifar100")
 _TORCHVISION = {"mnist": ("MNIST", 10), "fashion_mnist": ("FashionMNIST", 10),
                 "cifar10": ("CIFAR10", 10), "cifar100": ("CIFAR100", 100)}
@@ -92,10 +95,13 @@ def load(cfg: DictConfig) -> Dataset:
         return load_torchvision(cfg)
     require(name in SHIPPED, "data.name",
             f"unknown data set '{name}'; choose one of {', '.join(SHIPPED + PAPER_SCALE)}")
-    from sklearn import datasets  # local import: scikit-learn is slow to import
+    if name == "mixture":
+        x, y = gaussian_mixture(cfg)
+    else:
+        from sklearn import datasets  # local import: scikit-learn is slow to import
 
-    raw = datasets.load_digits() if name == "digits" else datasets.load_diabetes()
-    x, y = raw.data.astype(np.float64), raw.target
+        raw = datasets.load_digits() if name == "digits" else datasets.load_diabetes()
+        x, y = raw.data.astype(np.float64), raw.target
     n_test = int(cfg.test_size)
     require(0 < n_test < len(x) - 1, "data.test_size",
             f"must be between 1 and {len(x) - 2} for {name} (got {n_test})")
@@ -104,9 +110,25 @@ def load(cfg: DictConfig) -> Dataset:
     if name == "digits":
         return Dataset(name, "classification", torch.from_numpy(x_tr), torch.from_numpy(y[tr]),
                        torch.from_numpy(x_te), torch.from_numpy(y[te]), 10, (1, 8, 8))
+    if name == "mixture":
+        return Dataset(name, "classification", torch.from_numpy(x_tr), torch.from_numpy(y[tr]),
+                       torch.from_numpy(x_te), torch.from_numpy(y[te]), int(cfg.classes), (x.shape[1],))
     scale = y[tr].mean()
     return Dataset(name, "regression", torch.from_numpy(x_tr), torch.from_numpy(y[tr] / scale),
                    torch.from_numpy(x_te), torch.from_numpy(y[te] / scale), 1, (x.shape[1],))
+
+
+def gaussian_mixture(cfg: DictConfig) -> tuple[np.ndarray, np.ndarray]:
+    """``cfg.samples`` points of ``cfg.classes`` equally likely classes: mean + standard normal."""
+    require(int(cfg.classes) >= 2, "data.classes", f"need at least 2 classes (got {cfg.classes})")
+    require(int(cfg.dim) >= 1, "data.dim", f"must be >= 1 (got {cfg.dim})")
+    require(int(cfg.samples) >= 2 * int(cfg.classes), "data.samples",
+            f"need at least 2 per class (got {cfg.samples} for {cfg.classes} classes)")
+    rng = np.random.default_rng(int(cfg.seed))
+    means = rng.standard_normal((int(cfg.classes), int(cfg.dim)))
+    means *= float(cfg.separation) / np.linalg.norm(means, axis=1, keepdims=True)
+    y = np.arange(int(cfg.samples)) % int(cfg.classes)
+    return means[y] + rng.standard_normal((len(y), int(cfg.dim))), y
 
 
 def _images(ds: object) -> tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,7 @@
 rule claims:
     input:
         lambda w: (stats_files(w.scale) + complexity_files(w.scale) + gan_sweep_files(w.scale)
-                   + global_density_files(w.scale) + density_files(w.scale)),
+                   + global_density_files(w.scale) + density_files(w.scale) + outlier_files(w.scale)),
     output:
         csv="results/{scale}/claims.csv",
         md="results/{scale}/claims.md",

@@ -131,7 +131,43 @@ def densities_args(scale, task):
     return shell_args(config["scales"][scale].get("densities", {}).get(task, []))
 
 
+OUTLIER_TASKS = ("synthetic_shift", "synthetic_local_law", "network_shift", "outlier_count")
+# figure -> the outliers task it draws
+OUTLIER_FIGURES = {"outlier_shift_synthetic": "synthetic_shift", "local_law_damping": "synthetic_local_law",
+                   "outlier_shift_network": "network_shift", "outlier_count": "outlier_count"}
+
+
+def outlier_runs(scale, task):
+    """Runs a network task of the outliers stage reads (network: one; count: one per class count)."""
+    cfg = config["scales"][scale].get("outliers", {})
+    names = {"network_shift": [cfg.get("network")] if cfg.get("network") else [],
+             "outlier_count": cfg.get("count", [])}.get(task, [])
+    unknown = [n for n in names if n not in networks(scale)]
+    if unknown:
+        raise ValueError(f"scales.{scale}.outliers names runs {unknown} that are not in scales.{scale}.networks")
+    return names
+
+
+def outlier_files(scale, tasks=OUTLIER_TASKS):
+    return [f"results/{scale}/analysis/outliers/{task}/stats.json" for task in tasks
+            if task.startswith("synthetic") or outlier_runs(scale, task)]
+
+
+def outlier_inputs(wildcards):
+    return [f"results/{wildcards.scale}/runs/{run}/train/checkpoint_final.pt"
+            for run in outlier_runs(wildcards.scale, wildcards.task)]
+
+
+def outliers_args(wildcards):
+    runs = [f"results/{wildcards.scale}/runs/{r}/train" for r in outlier_runs(wildcards.scale, wildcards.task)]
+    extra = config["scales"][wildcards.scale].get("outliers", {}).get(wildcards.task, [])
+    return shell_args([f"runs=[{','.join(runs)}]", *extra])
+
+
 def figure_inputs(wildcards):
+    if wildcards.fig in OUTLIER_FIGURES:
+        task = OUTLIER_FIGURES[wildcards.fig]
+        return outlier_files(wildcards.scale, [task, "network_shift"] if task == "synthetic_local_law" else [task])
     if wildcards.fig == "gan_sweeps":
         return gan_sweep_files(wildcards.scale)
     if wildcards.fig == "global_density_fits":

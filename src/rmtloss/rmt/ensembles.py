@@ -92,6 +92,32 @@ def percolated_wishart(n: int, t: int, p: float, rng: np.random.Generator) -> np
     return x @ x.T / (p * t)
 
 
+NOISE_KINDS = ("goe", "rademacher", "sparse", "diagonal")
+
+
+def noise_matrix(n: int, kind: str, rng: np.random.Generator, sparsity: float = 0.05) -> np.ndarray:
+    r"""A symmetric noise matrix X with :math:`\frac1n\operatorname{tr}X^2 \approx 1`.
+
+    ``goe``, ``rademacher`` (:math:`\pm 1/\sqrt n` entries) and ``sparse`` (entries kept with
+    probability ``sparsity``, :math:`\pm 1/\sqrt{pn}`) are Wigner matrices with delocalised
+    eigenvectors (semicircle on [-2, 2]); ``diagonal`` (standard normal diagonal) is the localised
+    counter-example of ``papers_empirical.md`` 2.4.
+    """
+    if kind == "diagonal":
+        return np.diag(rng.standard_normal(n))
+    if kind == "goe":
+        return goe(n, rng) / np.sqrt(n)
+    if kind == "rademacher":
+        upper = rng.choice([-1.0, 1.0], size=(n, n)) / np.sqrt(n)
+    elif kind == "sparse":
+        mask = rng.random((n, n)) < sparsity
+        upper = mask * rng.choice([-1.0, 1.0], size=(n, n)) / np.sqrt(sparsity * n)
+    else:
+        raise ValueError(f"unknown noise kind '{kind}'; use one of {', '.join(NOISE_KINDS)}")
+    upper = np.triu(upper, 1)
+    return upper + upper.T  # zero diagonal: O(1/n) of the variance
+
+
 def product_zero_mass(dims: Sequence[int]) -> float:
     """Weight of the zero atom of a Wishart product: :math:`1 - \\min_i N_i / N_0`."""
     return 1.0 - min(dims) / dims[0]
