@@ -195,6 +195,17 @@ def test_outliers_network_tasks_on_a_trained_network(trained, tmp_path):
     assert stats["s2_per_batch_size"][0] > stats["s2_per_batch_size"][1]  # noise falls with b
     for o in stats["outliers"]:
         assert o["slope_predicted"] > 0 and len(o["predicted"]) == 2
+    lz = tmp_path / "lanczos"  # the operator path (paper scale) gives the same batch outliers and noise
+    proc = run_stage("outliers", "task=network_shift", f"runs=[{trained}]", "network.batch_sizes=[32,128]",
+                     "network.batches=2", "network.local_law_batch=128", "network.method=lanczos",
+                     "network.lanczos.num_steps=80", f"hydra.run.dir={lz}")
+    assert proc.returncode == 0, proc.stderr
+    lstats = json.loads((lz / "stats.json").read_text())
+    assert np.allclose(lstats["s2_per_batch_size"], stats["s2_per_batch_size"], rtol=1e-8)
+    assert np.allclose(lstats["full_top"][:3], stats["full_top"][:3], rtol=1e-6)
+    with np.load(lz / "samples.npz") as a, np.load(out / "samples.npz") as b:
+        assert np.allclose(a["mean_top"][:, 0], b["mean_top"][:, 0], rtol=1e-6)
+    assert lstats["local_law"]["computed"] is False
     count = tmp_path / "count"
     proc = run_stage("outliers", "task=outlier_count", f"runs=[{trained}]", f"hydra.run.dir={count}")
     assert proc.returncode == 0, proc.stderr

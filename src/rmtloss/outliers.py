@@ -256,10 +256,106 @@ def _linear_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return float(intercept), float(slope), float(r2)
 
 
+def _measure_exact(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> dict[str, Any]:  # noqa: ANN001
+    """Dense full-data and batch Hessians: eigenvalues, noise products, damped-inverse forms."""
+    c, n = cfg.network, len(x)
+    full = exact_hessian(model, loss_fn, chunks(x, y, np.arange(n), int(cfg.chunk)))
+    vals, vecs = (t.cpu().numpy() for t in torch.linalg.eigh(full))
+    full_np = full.cpu().numpy()
+    det = detect_outliers(vals, kappa=float(cfg.detect.kappa))
+    track = max(min(det.count, int(c.track)), 1)
+    probes = _probes(len(vals), int(c.probes), int(c.seed))
+    grad = _full_gradient(model, loss_fn, x, y)
+    u = np.stack([grad / np.linalg.norm(grad), probes[:, 0]], axis=1)
+    deltas = np.asarray(c.deltas, float)
+    tops, noise, forms, lam_min = [], [], [], []
+    for b in sizes:
+        top_b, noise_b = [], []
+        for rows in batch_indices(n, int(b), int(c.batches), int(c.seed) + int(b)):
+            hb = exact_hessian(model, loss_fn, chunks(x, y, rows, int(cfg.chunk))).cpu().numpy()
+            noise_b.append(float(np.mean(np.sum(((hb - full_np) @ probes) ** 2, axis=0))))
+            bv, bvec = np.linalg.eigh(hb)
+            top_b.append(bv[::-1][:track])
+            if int(b) == int(c.local_law_batch):
+                lam_min.append(float(bv[0]))
+                forms.append(_quadratic_forms(bv, bvec, u, np.where(bv[0] + deltas > 0, deltas, np.nan)))
+        tops.append(np.array(top_b))
+        noise.append(noise_b)
+        log.info("b = %d: top %s, s^2 = %.3g", b, np.round(np.mean(top_b, 0), 4), np.mean(noise_b))
+    s2 = lambda sigma2: sigma2 * (1 / int(c.local_law_batch) - 1 / n)  # noqa: E731
+    return {
+        "full_desc": vals[::-1],
+        "detection": det,
+        "bulk": Discrete.from_sample(vals[: len(vals) - det.count]),
+        "num_params": len(vals),
+        "tops": tops,
+        "noise": noise,
+        "batch_lambda_min": lam_min,
+        "local_law": lambda sigma2: _network_law(
+            vals, vecs, u, deltas, s2(sigma2), np.array(forms), int(c.local_law_batch)
+        ),
+    }
+
+
+def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> dict[str, Any]:  # noqa: ANN001
+    """Operators instead of dense matrices (paper scale): top-k Ritz values of the full-data and
+    batch Hessians, the full-data bulk from stochastic Lanczos quadrature, noise from ``matmat``."""
+    from rmtloss.hessian import HessianOperator, lanczos, slq, top_eigenpairs
+    from rmtloss.rmt.global_laws import trim_top
+    from rmtloss.rmt.outliers import detect_ritz_outliers
+
+    c, lz, n = cfg.network, cfg.network.lanczos, len(x)
+
+    def op(rows: np.ndarray) -> HessianOperator:
+        return HessianOperator(model, loss_fn, chunks(x, y, rows, int(cfg.chunk)), check_deterministic=False)
+
+    full = op(np.arange(n))
+    run = lanczos(full, int(lz.num_steps), int(c.seed), tol=float(lz.tol))
+    det = detect_ritz_outliers(run.ritz_values, run.converged, size=full.size, kappa=float(cfg.detect.kappa))
+    quad = slq(full, int(lz.num_steps), int(lz.num_probes), int(c.seed))
+    bulk = trim_top(Discrete.from_sample(quad.nodes.ravel(), quad.weights.ravel()), det.count / full.size)
+    track = max(min(det.count, int(c.track)), 1)
+    probes = torch.as_tensor(
+        _probes(full.size, int(c.probes), int(c.seed)), dtype=full.dtype, device=full.device
+    )
+    h_probes = full.matmat(probes)
+    tops, noise = [], []
+    for b in sizes:
+        top_b, noise_b = [], []
+        for rows in batch_indices(n, int(b), int(c.batches), int(c.seed) + int(b)):
+            hb = op(rows)
+            noise_b.append(float(((hb.matmat(probes) - h_probes) ** 2).sum(0).mean()))
+            top_b.append(top_eigenpairs(hb, track, int(lz.num_steps), int(c.seed), tol=float(lz.tol)).values)
+        tops.append(np.array(top_b))
+        noise.append(noise_b)
+        log.info("b = %d: top %s, s^2 = %.3g", b, np.round(np.mean(top_b, 0), 4), np.mean(noise_b))
+    return {
+        "full_desc": np.sort(run.ritz_values[run.converged])[::-1],
+        "detection": det,
+        "bulk": bulk,
+        "num_params": full.size,
+        "tops": tops,
+        "noise": noise,
+        "batch_lambda_min": [],
+        "local_law": lambda sigma2: {
+            "batch_size": int(c.local_law_batch),
+            "computed": False,
+            "why": "damped inverses need the dense batch Hessian (method=exact)",
+        },
+    }
+
+
+def _probes(size: int, count: int, seed: int) -> np.ndarray:
+    """``count`` random unit vectors as columns."""
+    v = np.random.default_rng(seed).standard_normal((size, count))
+    return v / np.linalg.norm(v, axis=0)
+
+
 def network_shift(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Batch-size dependence of a trained network's Hessian outliers, and its damped inverses."""
     c = cfg.network
     require(len(cfg.runs) == 1, "runs", f"network_shift takes one run (got {len(cfg.runs)})")
+    require(c.method in ("exact", "lanczos"), "network.method", f"use exact or lanczos (got {c.method})")
     _, model, ds, _ = _load(cfg.runs[0], cfg)
     loss_fn = models.loss_function(ds.task)
     x, y = ds.split("train")
@@ -267,45 +363,19 @@ def network_shift(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
     sizes = np.asarray(c.batch_sizes, int)
     require(sizes.max() < n, "network.batch_sizes", f"the largest must be below the {n} training samples")
     require(int(c.local_law_batch) in sizes, "network.local_law_batch", "must be one of network.batch_sizes")
-    full = exact_hessian(model, loss_fn, chunks(x, y, np.arange(n), int(cfg.chunk)))
-    vals, vecs = torch.linalg.eigh(full)
-    vals, vecs, full_np = vals.cpu().numpy(), vecs.cpu().numpy(), full.cpu().numpy()
-    det = detect_outliers(vals, kappa=float(cfg.detect.kappa))
+    m = (_measure_exact if c.method == "exact" else _measure_lanczos)(cfg, model, loss_fn, x, y, sizes)
+    det, bulk, tops, noise = m["detection"], m["bulk"], m["tops"], m["noise"]
     track = min(det.count, int(c.track))
     if track == 0:
         log.warning("no outlier above the fitted bulk edge of the full-data Hessian")
-    bulk = Discrete.from_sample(vals[: len(vals) - det.count])
-    rng = np.random.default_rng(int(c.seed))
-    probes = rng.standard_normal((len(vals), int(c.probes)))
-    probes /= np.linalg.norm(probes, axis=0)
-    grad = _full_gradient(model, loss_fn, x, y)
-    u = np.stack([grad / np.linalg.norm(grad), probes[:, 0]], axis=1)
-    deltas = np.asarray(c.deltas, float)
-    tops, noise, forms, lam_min = [], [], [], []
-    for b in sizes:
-        idx = batch_indices(n, int(b), int(c.batches), int(c.seed) + int(b))
-        top_b, noise_b = [], []
-        for rows in idx:
-            hb = exact_hessian(model, loss_fn, chunks(x, y, rows, int(cfg.chunk))).cpu().numpy()
-            noise_b.append(float(np.mean(np.sum(((hb - full_np) @ probes) ** 2, axis=0))))
-            if int(b) == int(c.local_law_batch):
-                bv, bvec = np.linalg.eigh(hb)
-                lam_min.append(float(bv[0]))
-                top_b.append(bv[::-1][: max(track, 1)])
-                forms.append(_quadratic_forms(bv, bvec, u, np.where(bv[0] + deltas > 0, deltas, np.nan)))
-            else:
-                top_b.append(np.linalg.eigvalsh(hb)[::-1][: max(track, 1)])
-        tops.append(np.array(top_b))
-        noise.append(noise_b)
-        log.info("b = %d: top %s, s^2 = %.3g", b, np.round(np.mean(top_b, 0), 4), np.mean(noise_b))
     xb = 1 / sizes - 1 / n
     s2_b = np.array([np.mean(v) for v in noise])
     sigma2 = float(np.sum(xb * s2_b) / np.sum(xb * xb))  # s_b^2 = sigma^2 x_b, through 0
-    mean_top = np.array([t.mean(0) for t in tops])  # (B, track)
+    mean_top = np.array([t.mean(0) for t in tops])  # (B, max(track, 1))
     outl = []
     for i in range(track):
         intercept, slope, r2 = _linear_fit(xb, mean_top[:, i])
-        theta = float(vals[::-1][i])
+        theta = float(m["full_desc"][i])
         kappa_pred = sigma2 * float(free.stieltjes(bulk, np.asarray(theta)))
         pred = [free.outlier_location(theta, bulk, sigma2 * xx) for xx in xb]
         outl.append(
@@ -322,8 +392,9 @@ def network_shift(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
     stats = {
         "kind": "outlier_shift_network",
         "run": str(cfg.runs[0]),
-        "num_params": len(vals),
+        "num_params": int(m["num_params"]),
         "num_data": n,
+        "method": str(c.method),
         "batch_sizes": sizes.tolist(),
         "batches": int(c.batches),
         "full_outliers": det.count,
@@ -332,30 +403,20 @@ def network_shift(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
         "s2_per_batch_size": s2_b.tolist(),
         "noise_fit_r2": _linear_fit(xb, s2_b)[2],
         "outliers": outl,
-        "local_law": _network_law(
-            vals,
-            vecs,
-            u,
-            deltas,
-            sigma2 * (1 / int(c.local_law_batch) - 1 / n),
-            np.array(forms),
-            int(c.local_law_batch),
-        ),
-        "batch_lambda_min": lam_min,
-        "full_lambda_min": float(vals[0]),
+        "local_law": m["local_law"](sigma2),
+        "batch_lambda_min": m["batch_lambda_min"],
+        "full_top": m["full_desc"][:20].tolist(),
     }
     samples = {
         "x": xb,
         "batch_sizes": sizes,
         "s2": s2_b,
-        "full_top": vals[::-1][:20],
+        "full_top": m["full_desc"][:20],
         "mean_top": mean_top,
         "se_top": np.array([t.std(0, ddof=1) / np.sqrt(len(t)) for t in tops]),
-        "deltas": deltas,
-        "law_empirical": np.nanmean(np.array(forms), 0),
     }
-    for key in ("deterministic", "naive", "delta_eff"):
-        samples[f"law_{key}"] = np.asarray(stats["local_law"].pop(f"_{key}"), float)
+    for key in [k for k in stats["local_law"] if k.startswith("_")]:
+        samples[f"law{key}"] = np.asarray(stats["local_law"].pop(key), float)
     return stats, samples
 
 
@@ -391,9 +452,13 @@ def _network_law(
     return {
         "batch_size": b,
         "s2": s2,
+        "computed": True,
         "valid_deltas": deltas[ok].tolist(),
         "vectors": ["gradient", "random"],
+        "full_lambda_min": float(vals[0]),
         **summary,
+        "_deltas": deltas,
+        "_empirical": emp,
         "_deterministic": det,
         "_naive": naive,
         "_delta_eff": d_eff,

@@ -58,9 +58,14 @@ def draw(records: list[Record]) -> Figure:
             )
         else:
             law = rec.stats["local_law"]
+            if not law.get("computed", False):
+                ax.text(
+                    0.5, 0.5, law.get("why", "not computed"), transform=ax.transAxes, ha="center", wrap=True
+                )
+                continue
             _panel(
                 ax,
-                d["deltas"],
+                d["law_deltas"],
                 d["law_empirical"],
                 d["law_deterministic"],
                 d["law_naive"],

@@ -101,15 +101,20 @@ def detect_outliers(
 
 
 def detect_ritz_outliers(
-    ritz_values: np.ndarray, converged: np.ndarray, *, window: int = 10, kappa: float = 1.0
+    ritz_values: np.ndarray, converged: np.ndarray, *, size: int | None = None, window: int | None = None,
+    kappa: float = 1.0,
 ) -> OutlierDetection:
     """Outliers among Ritz values: converged, above every unconverged one, and past the edge test.
 
     Args:
         ritz_values: Ritz values of one Lanczos run. converged: their converged flags.
+        size: P, the matrix size; the default window is then that of :func:`detect_outliers`
+            (``clip(P // 20, 10, 50)``), else 10.
         window, kappa: as in :func:`detect_outliers`, used when at least ``window + 1`` converged
             values lie below a candidate.
     """
+    if window is None:
+        window = int(np.clip(size // 20, 10, 50)) if size else 10
     order = np.argsort(ritz_values)[::-1]
     desc, conv = np.asarray(ritz_values, float)[order], np.asarray(converged, bool)[order]
     if not conv.any():
