@@ -71,6 +71,8 @@ def test_paper_scale_lists_gpu_training_and_density_jobs(tmp_path):
             jobs = [b for b in blocks if f"rule {rule}:" in b and re.search(rf"run={run}\b", b)
                     and ("slq.npz" in b or rule == "train")]
             assert len(jobs) == 1 and "gpu=1" in jobs[0], (rule, run, len(jobs))
+    shifts = [b for b in blocks if "rule outlier_shift:" in b]  # VGG / ResNet by Lanczos, on the GPU
+    assert len(shifts) == 3 and all("gpu=1" in b for b in shifts)
     # the authors' GAN sweeps: 9 (p, q) pairs x (60 sigma_z + 50 kappa values), one job each
     points = [b for b in blocks if "rule gan_point:" in b]
     assert len(points) == 9 * (60 + 50) and all("gpu" not in b for b in points)
@@ -107,7 +109,7 @@ def test_an_override_reruns_exactly_the_affected_jobs(smoke):
                      "overrides={mlp: [optimizer.lr=0.02]}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
-    assert job_counts(out) == {"train": 1, "spectra": 3, "local_stats": 2, "global_density": 2, "outliers": 1,
+    assert job_counts(out) == {"train": 1, "spectra": 3, "local_stats": 2, "global_density": 2, "outlier_shift": 1,
                                "figure": 6, "claims": 1, "all": 1}  # not the spin-glass or ensemble figures
     assert re.search(r"rule train:.*?wildcards: scale=smoke, run=mlp", out, re.S)
     train_cmd = next(line for line in out.splitlines() if "-m rmtloss.train" in line)

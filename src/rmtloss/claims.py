@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -749,50 +750,61 @@ def outlier_shift_synthetic(stats: list[Stats], scale: str) -> ClaimRecord:
     )
 
 
-def outlier_shift_network(stats: list[Stats], scale: str) -> ClaimRecord:
-    """Batch-Hessian outliers grow linearly in 1/b - 1/N with the slope sigma^2 m_D(theta)."""
-    cid, fig = "outlier-shift-network", "outlier_shift_network"
-    expected = "linear fit R^2 >= 0.9 for the top outliers; predicted slope within a factor 1.5 of the fitted"
-    if not stats:
-        return _not_run(cid, scale, expected, fig, "no network_shift run", UNIVERSAL)
-    s = stats[0]
+def _shift_factor(s: Stats) -> tuple[float, bool]:
+    """Largest factor between fitted and predicted slopes of one network, and its verdict."""
     outl = s["outliers"]
     if not outl:
-        return ClaimRecord(
-            cid,
-            UNIVERSAL,
-            scale,
-            float("nan"),
-            expected,
-            "1.5",
-            "FAIL",
-            fig,
-            "no outlier above the fitted bulk edge of the full-data Hessian",
-            "",
-        )
+        return float("nan"), False
     factors = [
-        max(o["slope_ratio"], 1 / o["slope_ratio"]) if o["slope_ratio"] > 0 else float("inf") for o in outl
+        max(o["slope_ratio"], 1 / o["slope_ratio"]) if o["slope_ratio"] > 0 else math.inf for o in outl
     ]
-    ok = all(o["r2"] >= 0.9 for o in outl) and max(factors) <= 1.5
+    return max(factors), all(o["r2"] >= 0.9 for o in outl) and max(factors) <= 1.5
+
+
+def _shift_detail(s: Stats) -> str:
+    run = s["run"].rstrip("/").split("/")[-2]
+    fits = ", ".join(
+        f"theta {o['theta']:.4f}: fitted {o['slope_fit']:.4g} (R^2 {o['r2']:.3f}), "
+        f"predicted {o['slope_predicted']:.4g}"
+        for o in s["outliers"]
+    )
+    return (
+        f"{run} ({s['method']}): {fits or 'no outlier above the fitted bulk edge'}; "
+        f"sigma^2 {s['sigma2']:.4g} (noise fit R^2 {s['noise_fit_r2']:.3f}), {s['full_outliers']} "
+        f"full-data outliers, P = {s['num_params']}, N = {s['num_data']}, b = {s['batch_sizes']}, "
+        f"{s['batches']} batches each"
+    )
+
+
+def outlier_shift_network(stats: list[Stats], scale: str) -> ClaimRecord:
+    """Batch-Hessian outliers grow linearly in 1/b - 1/N with the slope sigma^2 m_D(theta).
+
+    The paper finds the agreement for some models ("notably ResNet", C1.3), so the claim passes
+    when at least one network passes; every network's numbers are in the detail.
+    """
+    cid, fig = "outlier-shift-network", "outlier_shift_network"
+    expected = (
+        "linear fit R^2 >= 0.9 for the top outliers; predicted slope within a factor 1.5 of the fitted "
+        "(for at least one network, C1.3)"
+    )
+    if not stats:
+        return _not_run(cid, scale, expected, fig, "no network_shift run", UNIVERSAL)
+    results = [_shift_factor(s) for s in stats]
+    ok = any(v for _, v in results)
+    finite = [f for f, _ in results if math.isfinite(f)]
+    best = min(finite) if finite else float("nan")
     return ClaimRecord(
         cid,
         UNIVERSAL,
         scale,
-        max(factors),
+        best,
         expected,
         "1.5",
         _verdict(ok),
         fig,
-        f"largest factor between fitted and predicted slope {max(factors):.3g} over the top {len(outl)} "
-        f"outliers; R^2 from {min(o['r2'] for o in outl):.3f}",
-        "; ".join(
-            f"theta {o['theta']:.4f}: fitted {o['slope_fit']:.4g} (R^2 {o['r2']:.3f}), predicted "
-            f"{o['slope_predicted']:.4g}"
-            for o in outl
-        )
-        + f"; sigma^2 {s['sigma2']:.4g} (noise fit R^2 {s['noise_fit_r2']:.3f}), "
-        f"{s['full_outliers']} full-data outliers, P = {s['num_params']}, N = {s['num_data']}, "
-        f"b = {s['batch_sizes']}, {s['batches']} batches each",
+        f"smallest (over {len(stats)} networks) largest factor between fitted and predicted slope of the top "
+        f"outliers: {best:.3g}",
+        "; ".join(_shift_detail(s) for s in stats),
     )
 
 
@@ -841,8 +853,10 @@ def local_law_damping(stats: list[Stats], scale: str) -> ClaimRecord:
     if not syn:
         return _not_run(cid, scale, expected, fig, "no synthetic_local_law run", UNIVERSAL)
     parts = [(f"synthetic s = {k}", v) for k, v in syn[0]["s"].items()]
-    if net:
-        parts.append((f"network b = {net[0]['local_law']['batch_size']}", net[0]["local_law"]))
+    for n in net:
+        if n["local_law"].get("computed", False):
+            run = n["run"].rstrip("/").split("/")[-2]
+            parts.append((f"{run} b = {n['local_law']['batch_size']}", n["local_law"]))
     errs = [p.get("max_rel_error_det_above_noise") for _, p in parts]
     ok = (
         bool(net)
@@ -860,7 +874,7 @@ def local_law_damping(stats: list[Stats], scale: str) -> ClaimRecord:
         _verdict(ok),
         fig,
         f"largest relative error of the deterministic equivalent above the noise scale {measured:.4f}"
-        + ("" if net else "; no network run"),
+        + ("" if len(parts) > len(syn[0]["s"]) else "; no network with damped inverses"),
         "; ".join(
             f"{name}: {'-' if e is None else f'{e:.4f}'}, closer than naive everywhere: "
             f"{p.get('det_closer_everywhere', False)}"

@@ -355,15 +355,21 @@ def network_shift(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
     """Batch-size dependence of a trained network's Hessian outliers, and its damped inverses."""
     c = cfg.network
     require(len(cfg.runs) == 1, "runs", f"network_shift takes one run (got {len(cfg.runs)})")
-    require(c.method in ("exact", "lanczos"), "network.method", f"use exact or lanczos (got {c.method})")
+    require(
+        c.method in ("auto", "exact", "lanczos"),
+        "network.method",
+        f"use auto, exact or lanczos (got {c.method})",
+    )
     _, model, ds, _ = _load(cfg.runs[0], cfg)
+    size = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    method = c.method if c.method != "auto" else ("exact" if size <= int(c.exact_max_params) else "lanczos")
     loss_fn = models.loss_function(ds.task)
     x, y = ds.split("train")
     n = len(x)
     sizes = np.asarray(c.batch_sizes, int)
     require(sizes.max() < n, "network.batch_sizes", f"the largest must be below the {n} training samples")
     require(int(c.local_law_batch) in sizes, "network.local_law_batch", "must be one of network.batch_sizes")
-    m = (_measure_exact if c.method == "exact" else _measure_lanczos)(cfg, model, loss_fn, x, y, sizes)
+    m = (_measure_exact if method == "exact" else _measure_lanczos)(cfg, model, loss_fn, x, y, sizes)
     det, bulk, tops, noise = m["detection"], m["bulk"], m["tops"], m["noise"]
     track = min(det.count, int(c.track))
     if track == 0:
@@ -394,7 +400,7 @@ def network_shift(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
         "run": str(cfg.runs[0]),
         "num_params": int(m["num_params"]),
         "num_data": n,
-        "method": str(c.method),
+        "method": method,
         "batch_sizes": sizes.tolist(),
         "batches": int(c.batches),
         "full_outliers": det.count,

@@ -138,10 +138,9 @@ OUTLIER_FIGURES = {"outlier_shift_synthetic": "synthetic_shift", "local_law_damp
 
 
 def outlier_runs(scale, task):
-    """Runs a network task of the outliers stage reads (network: one; count: one per class count)."""
+    """Runs a network task of the outliers stage reads (network_shift: one job per network)."""
     cfg = config["scales"][scale].get("outliers", {})
-    names = {"network_shift": [cfg.get("network")] if cfg.get("network") else [],
-             "outlier_count": cfg.get("count", [])}.get(task, [])
+    names = {"network_shift": cfg.get("networks", []), "outlier_count": cfg.get("count", [])}.get(task, [])
     unknown = [n for n in names if n not in networks(scale)]
     if unknown:
         raise ValueError(f"scales.{scale}.outliers names runs {unknown} that are not in scales.{scale}.networks")
@@ -149,19 +148,32 @@ def outlier_runs(scale, task):
 
 
 def outlier_files(scale, tasks=OUTLIER_TASKS):
-    return [f"results/{scale}/analysis/outliers/{task}/stats.json" for task in tasks
-            if task.startswith("synthetic") or outlier_runs(scale, task)]
+    files = []
+    for task in tasks:
+        if task == "network_shift":
+            files += [f"results/{scale}/analysis/outliers/network_shift/{run}/stats.json"
+                      for run in outlier_runs(scale, task)]
+        elif task.startswith("synthetic") or outlier_runs(scale, task):
+            files.append(f"results/{scale}/analysis/outliers/{task}/stats.json")
+    return files
 
 
 def outlier_inputs(wildcards):
-    return [f"results/{wildcards.scale}/runs/{run}/train/checkpoint_final.pt"
-            for run in outlier_runs(wildcards.scale, wildcards.task)]
+    runs = [wildcards.run] if hasattr(wildcards, "run") else outlier_runs(wildcards.scale, wildcards.task)
+    return [f"results/{wildcards.scale}/runs/{run}/train/checkpoint_final.pt" for run in runs]
 
 
 def outliers_args(wildcards):
-    runs = [f"results/{wildcards.scale}/runs/{r}/train" for r in outlier_runs(wildcards.scale, wildcards.task)]
-    extra = config["scales"][wildcards.scale].get("outliers", {}).get(wildcards.task, [])
+    task = getattr(wildcards, "task", "network_shift")
+    names = [wildcards.run] if task == "network_shift" else outlier_runs(wildcards.scale, task)
+    runs = [f"results/{wildcards.scale}/runs/{r}/train" for r in names]
+    extra = config["scales"][wildcards.scale].get("outliers", {}).get(task, [])
     return shell_args([f"runs=[{','.join(runs)}]", *extra])
+
+
+def outlier_gpus(wildcards):
+    names = [wildcards.run] if hasattr(wildcards, "run") else outlier_runs(wildcards.scale, wildcards.task)
+    return int(any(networks(wildcards.scale)[r].get("gpu", False) for r in names))
 
 
 def figure_inputs(wildcards):

@@ -1,13 +1,13 @@
 rule outliers:
     # outliers and local laws (Baskerville et al., Universal characteristics): synthetic A + sX shifts
-    # and damped inverses (no training), a trained network's batch-size shift, outliers per class
+    # and damped inverses (no training), outliers per class of classifiers with C classes
     input:
         outlier_inputs,
     output:
         stats="results/{scale}/analysis/outliers/{task}/stats.json",
         samples="results/{scale}/analysis/outliers/{task}/samples.npz",
     wildcard_constraints:
-        task="|".join(OUTLIER_TASKS),
+        task="synthetic_shift|synthetic_local_law|outlier_count",
     params:
         overrides=outliers_args,
         digest=CONFIG_DIGEST,
@@ -20,7 +20,33 @@ rule outliers:
     resources:
         runtime=60,
         mem_mb=8000,
-        gpu=lambda w: int(any(networks(w.scale)[r].get("gpu", False) for r in outlier_runs(w.scale, w.task))),
+        gpu=outlier_gpus,
     shell:
         "OMP_NUM_THREADS={threads} python -m rmtloss.outliers task={wildcards.task} {params.overrides} "
+        "hydra.run.dir={params.outdir} > {log} 2>&1"
+
+
+rule outlier_shift:
+    # one trained network's batch-size shift of its Hessian outliers and its damped inverses (dense
+    # Hessians up to network.exact_max_params, Lanczos beyond)
+    input:
+        outlier_inputs,
+    output:
+        stats="results/{scale}/analysis/outliers/network_shift/{run}/stats.json",
+        samples="results/{scale}/analysis/outliers/network_shift/{run}/samples.npz",
+    params:
+        overrides=outliers_args,
+        digest=CONFIG_DIGEST,
+        outdir=lambda w: f"results/{w.scale}/analysis/outliers/network_shift/{w.run}",
+    log:
+        "results/{scale}/logs/outliers/network_shift_{run}.log",
+    conda:
+        "../envs/rmtloss.yaml"
+    threads: 2
+    resources:
+        runtime=lambda w: 720 if outlier_gpus(w) else 60,
+        mem_mb=lambda w: 32000 if outlier_gpus(w) else 8000,
+        gpu=outlier_gpus,
+    shell:
+        "OMP_NUM_THREADS={threads} python -m rmtloss.outliers task=network_shift {params.overrides} "
         "hydra.run.dir={params.outdir} > {log} 2>&1"

@@ -39,11 +39,15 @@ def _panel(ax, deltas, emp, det, naive, title: str) -> None:  # noqa: ANN001
     ax.legend(fontsize=6)
 
 
+def _run(rec: Record) -> str:
+    return rec.stats["run"].rstrip("/").split("/")[-2]
+
+
 def draw(records: list[Record]) -> Figure:
     """Relative error of the deterministic equivalent and of the naive inverse against δ."""
     syn = next(r for r in records if r.stats.get("kind") == "local_law_synthetic")
-    net = next((r for r in records if r.stats.get("kind") == "outlier_shift_network"), None)
-    panels = [(syn, s) for s in syn.stats["s"]] + ([(net, None)] if net is not None else [])
+    nets = [r for r in records if r.stats.get("kind") == "outlier_shift_network"]
+    panels = [(syn, s) for s in syn.stats["s"]] + [(net, None) for net in nets]
     fig, axes = grid(len(panels), ncols=3, size=3.0)
     for ax, (rec, s) in zip(axes, panels, strict=True):
         d = rec.samples
@@ -69,7 +73,7 @@ def draw(records: list[Record]) -> Figure:
                 d["law_empirical"],
                 d["law_deterministic"],
                 d["law_naive"],
-                f"network batch Hessians, b = {law['batch_size']}, s^2 = {law['s2']:.2g}",
+                f"{_run(rec)} batch Hessians, b = {law['batch_size']}, s^2 = {law['s2']:.2g}",
             )
     fig.suptitle("quadratic forms u^T (H_b + delta)^-1 u: deterministic equivalent vs naive")
     return fig

@@ -12,9 +12,16 @@ from rmtloss.figures import Record
 def draw(records: list[Record]) -> Figure:
     """Means over batches with standard errors, the linear fit and the predicted slope per outlier,
     and the noise variance s_b^2 against 1/b - 1/N."""
-    rec = next(r for r in records if r.stats.get("kind") == "outlier_shift_network")
+    recs = [r for r in records if r.stats.get("kind") == "outlier_shift_network"]
+    fig, axes = plt.subplots(len(recs), 2, figsize=(9, 3.6 * len(recs)), layout="constrained", squeeze=False)
+    for rec, (ax, ax2) in zip(recs, axes, strict=True):
+        _row(rec, ax, ax2)
+    return fig
+
+
+def _row(rec: Record, ax, ax2) -> None:  # noqa: ANN001
+    """One network: outliers against 1/b - 1/N (left), the noise variance (right)."""
     s, d = rec.stats, rec.samples
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
     x = np.asarray(d["x"])
     xs = np.linspace(0, x.max(), 50)
     for i, o in enumerate(s["outliers"]):
@@ -42,7 +49,7 @@ def draw(records: list[Record]) -> Figure:
     ax.set_xlabel("1/b - 1/N")
     ax.set_ylabel("top eigenvalues of batch Hessians")
     ax.set_title(
-        f"{s['run'].split('/')[-2]}: P = {s['num_params']}, N = {s['num_data']}, "
+        f"{s['run'].rstrip('/').split('/')[-2]} ({s['method']}): P = {s['num_params']}, N = {s['num_data']}, "
         f"{s['full_outliers']} full-data outliers"
     )
     ax.legend(fontsize=6)
@@ -52,4 +59,3 @@ def draw(records: list[Record]) -> Figure:
     ax2.set_ylabel("noise variance s_b^2")
     ax2.set_title(f"noise variance (R^2 {s['noise_fit_r2']:.3f})")
     ax2.legend(fontsize=7)
-    return fig
