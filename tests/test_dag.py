@@ -109,8 +109,9 @@ def test_an_override_reruns_exactly_the_affected_jobs(smoke):
                      "overrides={mlp: [optimizer.lr=0.02]}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
+    # not the spin-glass or ensemble figures
     assert job_counts(out) == {"train": 1, "spectra": 3, "local_stats": 2, "global_density": 2,
-                               "outlier_shift": 1, "figure": 6, "claims": 1, "all": 1}  # not the spin-glass or ensemble figures
+                               "outlier_shift": 1, "figure": 6, "claims": 1, "all": 1}
     assert re.search(r"rule train:.*?wildcards: scale=smoke, run=mlp", out, re.S)
     train_cmd = next(line for line in out.splitlines() if "-m rmtloss.train" in line)
     assert "optimizer.lr=0.02" in train_cmd and "model=mlp" in train_cmd
