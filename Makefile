@@ -18,6 +18,7 @@ $(VENV)/.installed: pyproject.toml
 
 reproduce: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores $(CORES) --config scale=$(SCALE)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --config scale=$(SCALE) --report results/$(SCALE)/report.html
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks

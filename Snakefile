@@ -1,6 +1,7 @@
 # rmtloss: the RMT studies of neural-network loss surfaces as one workflow.
 # Full reproduction: snakemake --cores all            (scale from config/config.yaml: quick)
 # Another scale:     snakemake --cores all --config scale=smoke
+# HTML report:      snakemake --report results/quick/report.html   (after a run)
 # One figure:        snakemake --cores all results/quick/figures/spacing_ratios.pdf
 from snakemake.utils import min_version, validate
 
@@ -11,6 +12,9 @@ configfile: os.path.join(workflow.basedir, "config/config.yaml")
 
 
 validate(config, schema="workflow/schemas/config.schema.yaml")
+
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +129,29 @@ def test_one_figure_needs_only_its_jobs(tmp_path):
 def test_bad_workflow_config_is_refused(tmp_path):
     proc = snakemake(tmp_path, "-n", "--config", "scale=huge")
     assert proc.returncode != 0 and "huge" in proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def report(smoke) -> Path:
+    proc = snakemake(smoke, "--report", "results/smoke/report.html", "--config", "scale=smoke")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return smoke / "results" / "smoke" / "report.html"
+
+
+def test_report_holds_every_figure_with_a_caption_and_the_claims_table(report):
+    html = report.read_text()
+    for fig in FIGURES:
+        assert f'"{fig}.png"' in html, fig
+    assert html.count("Drawn by") >= len(FIGURES)  # every figure's caption
+    table = base64.b64decode(re.search(r"claims\.csv;base64,([A-Za-z0-9+/=]+)", html)[1]).decode()
+    assert {r["id"] for r in csv.DictReader(table.splitlines())} == CLAIM_IDS
+
+
+def test_report_opens_in_headless_chromium(report):
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.skip("Chromium is not installed (Debian package chromium): the report was not opened")
+    proc = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+                           "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Claims" in proc.stdout and "Figures" in proc.stdout

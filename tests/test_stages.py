@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
+import torch
 
-from conftest import run_stage
+from conftest import REPO, run_stage
 
 BAD_TRAIN = [
     (["model.name=transformer"], "model.name"),
@@ -213,3 +219,28 @@ def test_outliers_network_tasks_on_a_trained_network(trained, tmp_path):
     assert row["classes"] == 10 and row["hessian"]["count"] >= 0
     with np.load(count / "samples.npz") as d:
         assert d["c10_ggn"].shape == (650,) and d["c10_ggn"].min() > -1e-10  # the GGN is PSD
+
+
+def test_a_killed_training_resumes_from_its_last_checkpoint(tmp_path):
+    """SIGKILL mid-run, start again: it continues from resume.pt and ends as an uninterrupted run."""
+    args = ["model=logistic", "train.epochs=400", "train.checkpoint_every=5"]
+    ref = tmp_path / "ref"
+    assert run_stage("train", *args, f"hydra.run.dir={ref}").returncode == 0
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "rmtloss.train", *args, f"hydra.run.dir={out}"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})  # as run_stage: same float sums
+    deadline = time.monotonic() + 120
+    while not (out / "resume.pt").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL, "training finished before it could be killed"
+    assert not (out / "checkpoint_final.pt").exists() and not (out / "metrics.csv").exists()
+    again = run_stage("train", *args, f"hydra.run.dir={out}")
+    assert again.returncode == 0, again.stderr
+    assert "resuming from epoch" in again.stdout + again.stderr
+    assert (out / "metrics.csv").read_text() == (ref / "metrics.csv").read_text()
+    a = torch.load(out / "checkpoint_final.pt", weights_only=True)["state_dict"]
+    b = torch.load(ref / "checkpoint_final.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not (out / "resume.pt").exists()

@@ -4,6 +4,12 @@
 
 Writes ``checkpoint_init.pt`` (the weights before any step), ``checkpoint_final.pt`` and
 ``metrics.csv`` (one row per epoch, epoch 0 being the initialisation) into ``hydra.run.dir``.
+
+Every ``train.checkpoint_every`` epochs the whole training state (weights, optimizer momentum, the
+batch-order generator, torch's RNG, the metrics so far) goes to ``resume.pt``, written to a
+temporary file and renamed. A killed run started again with the same settings continues from
+there and ends with the same numbers as an uninterrupted one; ``resume.pt`` is removed when the
+run finishes. Different settings in the same folder start afresh (with a warning).
 Settings follow ``GadamX/run_sgd.py`` (``papers_empirical.md`` section 3.2): momentum 0.9, weight
 decay 5e-4, batch size 64 here (128 there), and the schedule of :func:`linear_schedule`.
 """
@@ -59,6 +65,8 @@ def validate(cfg: DictConfig, n_train: int) -> None:
     require(cfg.train.batch_size <= n_train, "train.batch_size",
             f"{cfg.train.batch_size} is larger than the {n_train} training samples of "
             f"{cfg.data.name}; lower it")
+    require(cfg.train.checkpoint_every >= 0, "train.checkpoint_every",
+            f"must be >= 0 (0: never; got {cfg.train.checkpoint_every})")
     require(cfg.train.schedule in ("linear", "constant"), "train.schedule",
             f"unknown schedule '{cfg.train.schedule}'; use linear or constant")
 
@@ -81,9 +89,45 @@ def save_checkpoint(path: Path, model: torch.nn.Module, epoch: int, cfg: DictCon
                     "data": OmegaConf.to_container(cfg.data)}, tmp)
 
 
-def fit(cfg: DictConfig, ds: data_mod.Dataset, device: torch.device
+RESUME = "resume.pt"
+
+
+def _signature(cfg: DictConfig) -> str:
+    """The settings a resumed run must share with the killed one (all but checkpointing)."""
+    keep = {k: cfg[k] for k in ("model", "data", "optimizer")}
+    keep["train"] = {k: v for k, v in cfg.train.items() if k not in ("checkpoint_every", "resume")}
+    return OmegaConf.to_yaml(OmegaConf.create(OmegaConf.to_container(DictConfig(keep), resolve=True)))
+
+
+def _save_state(path: Path, epoch: int, model, opt, gen: torch.Generator, rows: list, cfg) -> None:  # noqa: ANN001
+    with atomic_path(path) as tmp:
+        torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                    "generator": gen.get_state(), "torch_rng": torch.get_rng_state(), "rows": rows,
+                    "signature": _signature(cfg)}, tmp)
+
+
+def _load_state(path: Path | None, cfg: DictConfig) -> dict | None:
+    """The saved training state in ``path`` if it exists and belongs to these settings."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - a torn file cannot happen (atomic rename); be safe anyway
+        log.warning("ignoring unreadable %s (%s); training from the start", path, exc)
+        return None
+    if state.get("signature") != _signature(cfg):
+        log.warning("%s was written with other settings; training from the start", path)
+        return None
+    return state
+
+
+def fit(cfg: DictConfig, ds: data_mod.Dataset, device: torch.device, resume_path: Path | None = None
         ) -> tuple[torch.nn.Module, torch.nn.Module, list[dict[str, float]]]:
-    """Train; return the initial model, the trained model and per-epoch metrics."""
+    """Train; return the initial model, the trained model and per-epoch metrics.
+
+    With ``resume_path`` the training state is saved there every ``train.checkpoint_every`` epochs
+    and, when a state of the same settings is already there, training continues from it.
+    """
     torch.manual_seed(int(cfg.train.seed))
     model = models.build(cfg.model, ds.input_shape, ds.num_classes).to(device)
     initial = models.build(cfg.model, ds.input_shape, ds.num_classes)
@@ -94,8 +138,18 @@ def fit(cfg: DictConfig, ds: data_mod.Dataset, device: torch.device
                           weight_decay=cfg.optimizer.weight_decay)
     gen = torch.Generator().manual_seed(int(cfg.train.seed))
     epochs, bs = int(cfg.train.epochs), int(cfg.train.batch_size)
-    rows = [_row(0, float("nan"), model, loss_fn, ds)]
-    for epoch in range(epochs):
+    every = int(cfg.train.checkpoint_every)
+    state = _load_state(resume_path, cfg) if cfg.train.resume else None
+    if state is None:
+        rows, first = [_row(0, float("nan"), model, loss_fn, ds)], 0
+    else:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        gen.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        rows, first = state["rows"], int(state["epoch"])
+        log.info("resuming from epoch %d of %d (%s)", first, epochs, resume_path)
+    for epoch in range(first, epochs):
         lr = (linear_schedule(epoch, epochs, cfg.optimizer.lr) if cfg.train.schedule == "linear"
               else float(cfg.optimizer.lr))
         for group in opt.param_groups:
@@ -113,6 +167,8 @@ def fit(cfg: DictConfig, ds: data_mod.Dataset, device: torch.device
             opt.step()
         model.eval()
         rows.append(_row(epoch + 1, lr, model, loss_fn, ds))
+        if resume_path is not None and every > 0 and (epoch + 1) % every == 0 and epoch + 1 < epochs:
+            _save_state(resume_path, epoch + 1, model, opt, gen, rows, cfg)
     return initial, model, rows
 
 
@@ -138,13 +194,14 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     ds = data_mod.load(cfg.data)
     validate(cfg, len(ds.x_train))
     ds = ds.to(torch.float32, device)
-    initial, model, rows = fit(cfg, ds, device)
+    initial, model, rows = fit(cfg, ds, device, out_dir / RESUME)
     final = rows[-1]
     log.info("trained %s on %s: train metric %.4f, test metric %.4f", cfg.model.name,
              cfg.data.name, final["train_metric"], final["test_metric"])
     save_checkpoint(out_dir / "checkpoint_init.pt", initial, 0, cfg)
     write_text(out_dir / "metrics.csv", _csv(rows))
     save_checkpoint(out_dir / "checkpoint_final.pt", model.cpu(), int(cfg.train.epochs), cfg)
+    (out_dir / RESUME).unlink(missing_ok=True)
     return int(cfg.train.seed), str(device)
 
 

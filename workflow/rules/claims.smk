@@ -3,7 +3,7 @@ rule claims:
         lambda w: (stats_files(w.scale) + complexity_files(w.scale) + gan_sweep_files(w.scale)
                    + global_density_files(w.scale) + density_files(w.scale) + outlier_files(w.scale)),
     output:
-        csv="results/{scale}/claims.csv",
+        csv=report("results/{scale}/claims.csv", caption="../report/claims.rst", category="Claims"),
         md="results/{scale}/claims.md",
     params:
         inputs=lambda w, input: "inputs=[" + ",".join(input) + "]",

@@ -208,3 +208,49 @@ def final_targets(scale):
         f"results/{scale}/claims.md",
         *operator_files(scale),
     ]
+
+
+# Report: each figure's caption and its group (the paper it comes from)
+FIGURE_CAPTIONS = {
+    "spacing_ratios": "Spacing ratios of exact batch Hessian and GGN spectra against the GOE and Poisson laws, "
+    "with the mean of r~ per spectrum set (Appearance of RMT in deep learning).",
+    "unfolded_spacings": "Unfolded nearest-neighbour spacings (pooled unfolding) against the Wigner surmise and "
+    "the exponential law.",
+    "zero_mass": "Share of (near-)zero Hessian eigenvalues per network, trained and at initialisation.",
+    "abc_complexity": "Annealed complexity of the spherical p-spin glass, total and per index k "
+    "(Auffinger, Ben Arous, Cerny).",
+    "abc_thresholds": "Energy thresholds E_k of critical points of index k against k, with E_inf.",
+    "abc_finite_n": "Exact finite-N expected numbers of critical points against the Kac-Rice Monte Carlo.",
+    "activation_prefactor": "Sharp factor abs(1 - theta g(x)) of the rank-one deformation of the general-activation "
+    "model, formula against Monte Carlo determinant ratios.",
+    "gan_spectrum": "Limiting spectral density of the two-spin-glass GAN Kac-Rice matrix against sampled spectra.",
+    "gan_coulomb": "Log-potential of the GAN density against sampled log-determinants.",
+    "gan_complexity_map": "Complexity of the GAN model over the two losses (discriminator and generator).",
+    "gan_banded": "Index-resolved complexity bands of the GAN model.",
+    "gan_sweeps": "GAN complexity thresholds against sigma_z and kappa.",
+    "global_density_fits": "Global Hessian densities with their best semicircle, Marchenko-Pastur, product and "
+    "percolated fits (Granziol, Beyond RMT).",
+    "product_zero_mass": "Zero atom of Wishart products against 1 - min(N_i)/N_0.",
+    "percolated_zero_mass": "Zero atom of diluted Wigner matrices against the Bauer-Golinelli formula.",
+    "ensemble_densities": "Sampled spectral densities of product and percolated ensembles.",
+    "gp_model": "GP Hessian model: global density and spacing ratios over the authors' settings.",
+    "layered_index": "Index fraction of critical points against energy under the semicircle, a product and a "
+    "percolated law.",
+    "outlier_shift_synthetic": "Outliers of A + sX against omega(lambda) = theta and BBP, for GOE, +-1, sparse and "
+    "diagonal noise (Universal characteristics).",
+    "outlier_shift_network": "Top batch-Hessian eigenvalues against 1/b - 1/N with fitted and predicted slopes, "
+    "and the noise variance from batch Hessian-vector products.",
+    "outlier_count": "Outliers above the fitted bulk edge against the number of classes, Hessian and GGN.",
+    "local_law_damping": "Damped-inverse quadratic forms: deterministic equivalent (A + delta_eff)^-1 and naive "
+    "(A + delta)^-1 against the empirical mean.",
+}
+FIGURE_GROUPS = {
+    **dict.fromkeys(["spacing_ratios", "unfolded_spacings", "zero_mass", "gp_model"], "Appearance of RMT"),
+    **dict.fromkeys(["abc_complexity", "abc_thresholds", "abc_finite_n"], "Spherical p-spin"),
+    "activation_prefactor": "General activations",
+    **dict.fromkeys(["gan_spectrum", "gan_coulomb", "gan_complexity_map", "gan_banded", "gan_sweeps"], "GAN"),
+    **dict.fromkeys(["global_density_fits", "product_zero_mass", "percolated_zero_mass", "ensemble_densities",
+                     "layered_index"], "Beyond RMT"),
+    **dict.fromkeys(["outlier_shift_synthetic", "outlier_shift_network", "outlier_count", "local_law_damping"],
+                    "Universal characteristics"),
+}

@@ -3,8 +3,14 @@ rule figure:
         figure_inputs,
     output:
         pdf="results/{scale}/figures/{fig}.pdf",
-        png="results/{scale}/figures/{fig}.png",
+        png=report(
+            "results/{scale}/figures/{fig}.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            subcategory=lambda w: FIGURE_GROUPS.get(w.fig, "Other"),
+        ),
     params:
+        caption=lambda w: FIGURE_CAPTIONS[w.fig],
         inputs=lambda w, input: "inputs=[" + ",".join(input) + "]",
         digest=CONFIG_DIGEST,
         outdir=lambda w: f"results/{w.scale}/figures/meta/{w.fig}",
