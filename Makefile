@@ -16,7 +16,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
+# A killed run (SIGKILL, power loss) leaves Snakemake's lock behind; it is removed when no Snakemake
+# process runs on this machine (the snakemake command, or python -m snakemake; the brackets keep
+# pgrep from matching this shell line).
 reproduce: venv
+	@if [ -n "$$(ls -A .snakemake/locks 2>/dev/null)" ] && ! pgrep -x snakemake >/dev/null \
+		&& ! pgrep -f "[p]ython[0-9.]* -m [s]nakemake" >/dev/null; then \
+		echo "removing a stale Snakemake lock (no Snakemake process is running)"; \
+		$(BIN)/snakemake --unlock --config scale=$(SCALE); fi
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores $(CORES) --config scale=$(SCALE)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --config scale=$(SCALE) --report results/$(SCALE)/report.html
 

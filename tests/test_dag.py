@@ -8,8 +8,10 @@ import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -155,3 +157,29 @@ def test_report_opens_in_headless_chromium(report):
                            "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Claims" in proc.stdout and "Figures" in proc.stdout
+
+
+def test_a_dag_killed_mid_training_resumes_and_matches_an_uninterrupted_run(tmp_path):
+    """SIGKILL the whole DAG during a training job; unlock and run the same command again."""
+    target = "results/smoke/runs/mlp/train/checkpoint_final.pt"
+    config = ["--config", "scale=smoke", "overrides={mlp: [train.epochs=300, train.checkpoint_every=5]}"]
+    ref, work = tmp_path / "ref", tmp_path / "killed"
+    assert snakemake(ref, target, *config).returncode == 0
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
+           "--cores", "2", target, *config]
+    env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    resume = work / "results/smoke/runs/mlp/train/resume.pt"
+    deadline = time.monotonic() + 300
+    while not resume.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)  # snakemake and its running job
+    assert proc.wait() == -signal.SIGKILL, "the DAG finished before it could be killed"
+    assert not (work / target).exists()
+    assert snakemake(work, "--unlock", *config).returncode == 0  # Snakemake keeps its lock after SIGKILL
+    again = snakemake(work, target, *config)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "resuming from epoch" in (work / "results/smoke/logs/train/mlp.log").read_text()
+    metrics = "results/smoke/runs/mlp/train/metrics.csv"
+    assert (work / metrics).read_text() == (ref / metrics).read_text()
