@@ -852,11 +852,12 @@ def local_law_damping(stats: list[Stats], scale: str) -> ClaimRecord:
     net = [s for s in stats if s.get("kind") == "outlier_shift_network"]
     if not syn:
         return _not_run(cid, scale, expected, fig, "no synthetic_local_law run", UNIVERSAL)
-    parts = [(f"synthetic s = {k}", v) for k, v in syn[0]["s"].items()]
-    for n in net:
-        if n["local_law"].get("computed", False):
-            run = n["run"].rstrip("/").split("/")[-2]
-            parts.append((f"{run} b = {n['local_law']['batch_size']}", n["local_law"]))
+    net_parts = [
+        (f"{n['run'].rstrip('/').split('/')[-2]} b = {n['local_law']['batch_size']}", n["local_law"])
+        for n in net
+        if n["local_law"].get("computed", False)
+    ]
+    parts = [(f"synthetic s = {k}", v) for k, v in syn[0]["s"].items()] + net_parts
     errs = [p.get("max_rel_error_det_above_noise") for _, p in parts]
     ok = (
         bool(net)
@@ -874,7 +875,7 @@ def local_law_damping(stats: list[Stats], scale: str) -> ClaimRecord:
         _verdict(ok),
         fig,
         f"largest relative error of the deterministic equivalent above the noise scale {measured:.4f}"
-        + ("" if len(parts) > len(syn[0]["s"]) else "; no network with damped inverses"),
+        + ("" if net_parts else "; no network with damped inverses"),
         "; ".join(
             f"{name}: {'-' if e is None else f'{e:.4f}'}, closer than naive everywhere: "
             f"{p.get('det_closer_everywhere', False)}"

@@ -36,7 +36,7 @@ from omegaconf import DictConfig, OmegaConf
 from rmtloss import models
 from rmtloss._io import write_json, write_npz
 from rmtloss.errors import InputError, require
-from rmtloss.hessian import exact_ggn, exact_hessian
+from rmtloss.hessian import HessianOperator, exact_ggn, exact_hessian
 from rmtloss.rmt import ensembles, free
 from rmtloss.rmt.global_laws import Discrete
 from rmtloss.rmt.outliers import detect_outliers
@@ -52,8 +52,8 @@ TASKS = ("synthetic_shift", "synthetic_local_law", "network_shift", "outlier_cou
 def mp_bulk(n: int, ratio: float, rng: np.random.Generator) -> np.ndarray:
     """Eigenvalues of :math:`YY^\\top/n`, :math:`Y \\in \\mathbb R^{n \\times \\lfloor ratio\\, n\\rfloor}`
     (a Marchenko–Pastur bulk with an atom :math:`1 - ratio` at 0 when ratio < 1)."""
-    y = rng.standard_normal((n, max(1, int(ratio * n))))
-    return np.linalg.eigvalsh(y @ y.T / n)
+    m = max(1, int(ratio * n))
+    return np.linalg.eigvalsh(ensembles.wishart_product([n, m], rng)) * (m / n)
 
 
 def _top(mat: np.ndarray, k: int) -> np.ndarray:
@@ -121,18 +121,16 @@ def synthetic_shift(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarr
     return stats, samples
 
 
+def _resolvent_forms(vals: np.ndarray, weights: np.ndarray, deltas: np.ndarray) -> np.ndarray:
+    r""":math:`\sum_i w_{ij} / (\lambda_i + \delta)` for each δ and column j: with
+    :math:`w_{ij} = (q_i^\top u_j)^2` from an eigendecomposition :math:`(\lambda_i, q_i)`, the quadratic
+    forms :math:`u_j^\top (M + \delta)^{-1} u_j`; for a diagonal M, :math:`w = u^2`. Shape (D, J)."""
+    return (weights[None, :, :] / (vals[None, :, None] + np.asarray(deltas, float)[:, None, None])).sum(1)
+
+
 def _quadratic_forms(vals: np.ndarray, vecs: np.ndarray, u: np.ndarray, deltas: np.ndarray) -> np.ndarray:
-    """:math:`u_j^\\top (M + \\delta)^{-1} u_j` for each column u_j and δ from an eigendecomposition."""
-    proj = (vecs.T @ u) ** 2  # (P, J)
-    return (proj[None, :, :] / (vals[None, :, None] + deltas[:, None, None])).sum(1)  # (D, J)
-
-
-def _diag_forms(a: np.ndarray, u: np.ndarray, deltas: np.ndarray) -> np.ndarray:
-    """:math:`u_j^\\top (\\mathrm{diag}(a) + \\delta)^{-1} u_j`, broadcast over δ (any shape)."""
-    d = np.asarray(deltas, float)
-    return (
-        ((u**2)[None, :, :] / (a[None, :, None] + d.reshape(-1)[:, None, None])).sum(1).reshape(*d.shape, -1)
-    )
+    r""":math:`u_j^\top (M + \delta)^{-1} u_j` from the eigendecomposition ``(vals, vecs)`` of M."""
+    return _resolvent_forms(vals, (vecs.T @ u) ** 2, deltas)
 
 
 def synthetic_local_law(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -160,7 +158,7 @@ def synthetic_local_law(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.n
                 )
             forms.append(_quadratic_forms(vals, vecs, u, deltas))
         emp = np.mean(forms, axis=0)
-        det, naive = _diag_forms(a, u, d_eff), _diag_forms(a, u, deltas)
+        det, naive = _resolvent_forms(a, u**2, d_eff), _resolvent_forms(a, u**2, deltas)
         samples.update(
             {
                 f"s{s}_empirical": emp,
@@ -195,11 +193,11 @@ def _dense(model: torch.nn.Module, loss_fn, data, matrix: str) -> torch.Tensor: 
     return exact_hessian(model, loss_fn, data) if matrix == "hessian" else exact_ggn(model, loss_fn, data)
 
 
-def _load(run_dir: str, cfg: DictConfig):  # noqa: ANN202
-    device = resolve_device(cfg.device)
-    train_cfg, model, ds = load_trained(Path(run_dir), "final", torch.float64, device)
+def _load(run_dir: str, cfg: DictConfig) -> tuple[torch.nn.Module, Any]:
+    """A trained classifier (float64, on ``cfg.device``) and its data."""
+    _, model, ds = load_trained(Path(run_dir), "final", torch.float64, resolve_device(cfg.device))
     require(ds.task == "classification", "runs", f"{run_dir} is a regression run; outliers need a classifier")
-    return train_cfg, model, ds, device
+    return model, ds
 
 
 def _gap_ratio_count(desc: np.ndarray, k_max: int) -> int:
@@ -214,7 +212,7 @@ def outlier_count(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
     require(len(cfg.runs) > 0, "runs", "list the trained classifiers' train folders")
     rows, samples = [], {}
     for run_dir in cfg.runs:
-        train_cfg, model, ds, _ = _load(run_dir, cfg)
+        model, ds = _load(run_dir, cfg)
         x, y = ds.split("train")
         data = chunks(x, y, np.arange(len(x)), int(cfg.chunk))
         row = {
@@ -259,13 +257,16 @@ def _linear_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
 def _measure_exact(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> dict[str, Any]:  # noqa: ANN001
     """Dense full-data and batch Hessians: eigenvalues, noise products, damped-inverse forms."""
     c, n = cfg.network, len(x)
-    full = exact_hessian(model, loss_fn, chunks(x, y, np.arange(n), int(cfg.chunk)))
+    op = HessianOperator(
+        model, loss_fn, chunks(x, y, np.arange(n), int(cfg.chunk)), check_deterministic=False
+    )
+    full = op.to_dense()
     vals, vecs = (t.cpu().numpy() for t in torch.linalg.eigh(full))
     full_np = full.cpu().numpy()
     det = detect_outliers(vals, kappa=float(cfg.detect.kappa))
     track = max(min(det.count, int(c.track)), 1)
     probes = _probes(len(vals), int(c.probes), int(c.seed))
-    grad = _full_gradient(model, loss_fn, x, y)
+    grad = op.gradient().cpu().numpy()
     u = np.stack([grad / np.linalg.norm(grad), probes[:, 0]], axis=1)
     deltas = np.asarray(c.deltas, float)
     tops, noise, forms, lam_min = [], [], [], []
@@ -282,7 +283,6 @@ def _measure_exact(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> 
         tops.append(np.array(top_b))
         noise.append(noise_b)
         log.info("b = %d: top %s, s^2 = %.3g", b, np.round(np.mean(top_b, 0), 4), np.mean(noise_b))
-    s2 = lambda sigma2: sigma2 * (1 / int(c.local_law_batch) - 1 / n)  # noqa: E731
     return {
         "full_desc": vals[::-1],
         "detection": det,
@@ -291,16 +291,14 @@ def _measure_exact(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> 
         "tops": tops,
         "noise": noise,
         "batch_lambda_min": lam_min,
-        "local_law": lambda sigma2: _network_law(
-            vals, vecs, u, deltas, s2(sigma2), np.array(forms), int(c.local_law_batch)
-        ),
+        "law_inputs": (vals, vecs, u, deltas, np.array(forms)),
     }
 
 
 def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> dict[str, Any]:  # noqa: ANN001
     """Operators instead of dense matrices (paper scale): top-k Ritz values of the full-data and
     batch Hessians, the full-data bulk from stochastic Lanczos quadrature, noise from ``matmat``."""
-    from rmtloss.hessian import HessianOperator, lanczos, slq, top_eigenpairs
+    from rmtloss.hessian import lanczos, slq, top_eigenpairs
     from rmtloss.rmt.global_laws import trim_top
     from rmtloss.rmt.outliers import detect_ritz_outliers
 
@@ -312,8 +310,15 @@ def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -
     full = op(np.arange(n))
     run = lanczos(full, int(lz.num_steps), int(c.seed), tol=float(lz.tol))
     det = detect_ritz_outliers(run.ritz_values, run.converged, size=full.size, kappa=float(cfg.detect.kappa))
-    quad = slq(full, int(lz.num_steps), int(lz.num_probes), int(c.seed))
-    bulk = trim_top(Discrete.from_sample(quad.nodes.ravel(), quad.weights.ravel()), det.count / full.size)
+    # the outlier run is the bulk's first quadrature probe; the other probes start from seed + 1 on
+    nodes, weights = [run.ritz_values], [run.weights]
+    if int(lz.num_probes) > 1:
+        quad = slq(full, int(lz.num_steps), int(lz.num_probes) - 1, int(c.seed) + 1)
+        nodes, weights = [*nodes, *quad.nodes], [*weights, *quad.weights]
+    bulk = trim_top(
+        Discrete.from_sample(np.concatenate(nodes), np.concatenate(weights) / len(nodes)),
+        det.count / full.size,
+    )
     track = max(min(det.count, int(c.track)), 1)
     probes = torch.as_tensor(
         _probes(full.size, int(c.probes), int(c.seed)), dtype=full.dtype, device=full.device
@@ -337,11 +342,7 @@ def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -
         "tops": tops,
         "noise": noise,
         "batch_lambda_min": [],
-        "local_law": lambda sigma2: {
-            "batch_size": int(c.local_law_batch),
-            "computed": False,
-            "why": "damped inverses need the dense batch Hessian (method=exact)",
-        },
+        "law_inputs": None,
     }
 
 
@@ -360,7 +361,7 @@ def network_shift(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
         "network.method",
         f"use auto, exact or lanczos (got {c.method})",
     )
-    _, model, ds, _ = _load(cfg.runs[0], cfg)
+    model, ds = _load(cfg.runs[0], cfg)
     size = sum(p.numel() for p in model.parameters() if p.requires_grad)
     method = c.method if c.method != "auto" else ("exact" if size <= int(c.exact_max_params) else "lanczos")
     loss_fn = models.loss_function(ds.task)
@@ -374,7 +375,7 @@ def network_shift(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
     track = min(det.count, int(c.track))
     if track == 0:
         log.warning("no outlier above the fitted bulk edge of the full-data Hessian")
-    xb = 1 / sizes - 1 / n
+    xb, law_b = 1 / sizes - 1 / n, int(c.local_law_batch)
     s2_b = np.array([np.mean(v) for v in noise])
     sigma2 = float(np.sum(xb * s2_b) / np.sum(xb * xb))  # s_b^2 = sigma^2 x_b, through 0
     mean_top = np.array([t.mean(0) for t in tops])  # (B, max(track, 1))
@@ -409,7 +410,13 @@ def network_shift(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
         "s2_per_batch_size": s2_b.tolist(),
         "noise_fit_r2": _linear_fit(xb, s2_b)[2],
         "outliers": outl,
-        "local_law": m["local_law"](sigma2),
+        "local_law": _network_law(*m["law_inputs"], sigma2 * (1 / law_b - 1 / n), law_b)
+        if m["law_inputs"] is not None
+        else {
+            "batch_size": law_b,
+            "computed": False,
+            "why": "damped inverses need the dense batch Hessian (method=exact)",
+        },
         "batch_lambda_min": m["batch_lambda_min"],
         "full_top": m["full_desc"][:20].tolist(),
     }
@@ -426,21 +433,13 @@ def network_shift(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
     return stats, samples
 
 
-def _full_gradient(model: torch.nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:  # noqa: ANN001
-    """Gradient of the mean training loss, flattened like the Hessian's rows."""
-    model.zero_grad()
-    loss = loss_fn(model(x), y)
-    grads = torch.autograd.grad(loss, [p for p in model.parameters() if p.requires_grad])
-    return torch.cat([g.reshape(-1) for g in grads]).detach().cpu().numpy()
-
-
 def _network_law(
     vals: np.ndarray,
     vecs: np.ndarray,
     u: np.ndarray,
     deltas: np.ndarray,
-    s2: float,
     forms: np.ndarray,
+    s2: float,
     b: int,
 ) -> dict[str, Any]:
     """Damped-inverse quadratic forms on the network: batch mean vs (H + δ_eff)^-1 vs (H + δ)^-1."""

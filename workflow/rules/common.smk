@@ -158,22 +158,26 @@ def outlier_files(scale, tasks=OUTLIER_TASKS):
     return files
 
 
+def _outlier_job_runs(wildcards):
+    """The runs one outliers job reads: its {run} (outlier_shift) or its task's list (outliers)."""
+    if hasattr(wildcards, "run"):
+        return [wildcards.run]
+    return outlier_runs(wildcards.scale, wildcards.task)
+
+
 def outlier_inputs(wildcards):
-    runs = [wildcards.run] if hasattr(wildcards, "run") else outlier_runs(wildcards.scale, wildcards.task)
-    return [f"results/{wildcards.scale}/runs/{run}/train/checkpoint_final.pt" for run in runs]
+    return [f"results/{wildcards.scale}/runs/{run}/train/checkpoint_final.pt" for run in _outlier_job_runs(wildcards)]
 
 
 def outliers_args(wildcards):
+    runs = [f"results/{wildcards.scale}/runs/{r}/train" for r in _outlier_job_runs(wildcards)]
     task = getattr(wildcards, "task", "network_shift")
-    names = [wildcards.run] if task == "network_shift" else outlier_runs(wildcards.scale, task)
-    runs = [f"results/{wildcards.scale}/runs/{r}/train" for r in names]
     extra = config["scales"][wildcards.scale].get("outliers", {}).get(task, [])
     return shell_args([f"runs=[{','.join(runs)}]", *extra])
 
 
 def outlier_gpus(wildcards):
-    names = [wildcards.run] if hasattr(wildcards, "run") else outlier_runs(wildcards.scale, wildcards.task)
-    return int(any(networks(wildcards.scale)[r].get("gpu", False) for r in names))
+    return int(any(networks(wildcards.scale)[r].get("gpu", False) for r in _outlier_job_runs(wildcards)))
 
 
 def figure_inputs(wildcards):

@@ -12,37 +12,17 @@ from rmtloss.figures import load_records
 from rmtloss.figures._style import save
 from rmtloss.stage import stage
 
-FIGURES = (
-    "spacing_ratios",
-    "unfolded_spacings",
-    "zero_mass",
-    "abc_complexity",
-    "abc_thresholds",
-    "abc_finite_n",
-    "activation_prefactor",
-    "gan_spectrum",
-    "gan_coulomb",
-    "gan_complexity_map",
-    "gan_banded",
-    "gan_sweeps",
-    "global_density_fits",
-    "product_zero_mass",
-    "percolated_zero_mass",
-    "ensemble_densities",
-    "gp_model",
-    "layered_index",
-    "outlier_shift_synthetic",
-    "outlier_shift_network",
-    "outlier_count",
-    "local_law_damping",
-)
+FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass", "abc_complexity", "abc_thresholds",
+           "abc_finite_n", "activation_prefactor", "gan_spectrum", "gan_coulomb", "gan_complexity_map",
+           "gan_banded", "gan_sweeps", "global_density_fits", "product_zero_mass", "percolated_zero_mass",
+           "ensemble_densities", "gp_model", "layered_index", "outlier_shift_synthetic",
+           "outlier_shift_network", "outlier_count", "local_law_damping")
 
 
 def work(cfg: DictConfig, out_dir: Path) -> tuple[None, str]:
     """Draw one figure from analysis records and save it as PDF and PNG."""
-    require(
-        cfg.figure in FIGURES, "figure", f"unknown figure '{cfg.figure}'; choose one of {', '.join(FIGURES)}"
-    )
+    require(cfg.figure in FIGURES, "figure",
+            f"unknown figure '{cfg.figure}'; choose one of {', '.join(FIGURES)}")
     require(len(cfg.inputs) > 0, "inputs", "give at least one stats.json")
     module = importlib.import_module(f"rmtloss.figures.{cfg.figure}")
     save(module.draw(load_records(list(cfg.inputs))), cfg.out)

@@ -15,12 +15,8 @@ def draw(records: list[Record]) -> Figure:
     s, st = rec.samples, rec.stats
     fig, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
     for i, n in enumerate(st["finite_n"]):
-        ax.plot(
-            s["u_finite"],
-            s["finite"][i],
-            color=f"C{i}",
-            label=f"N = {n} (max distance {st['finite_n_distance'][i]:.3f})",
-        )
+        ax.plot(s["u_finite"], s["finite"][i], color=f"C{i}",
+                label=f"N = {n} (max distance {st['finite_n_distance'][i]:.3f})")
     ax.plot(s["u_finite"], s["finite_limit"], "k--", label="Theta_p (N -> infinity)")
     ax.set_xlabel("energy u")
     ax.set_ylabel("N^-1 log E Crt_N((-inf, u))")

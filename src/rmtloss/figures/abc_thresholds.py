@@ -13,14 +13,8 @@ def draw(records: list[Record]) -> Figure:
     rec = next(r for r in records if r.stats.get("kind") == "abc")
     fig, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
     for i, (p, einf) in enumerate(zip(rec.stats["threshold_p"], rec.stats["e_inf"], strict=True)):
-        ax.plot(
-            rec.samples["k"],
-            rec.samples["thresholds"][i],
-            "o-",
-            markersize=2.5,
-            color=f"C{i}",
-            label=f"p = {p}",
-        )
+        ax.plot(rec.samples["k"], rec.samples["thresholds"][i], "o-", markersize=2.5,
+                color=f"C{i}", label=f"p = {p}")
         ax.axhline(einf, color=f"C{i}", linestyle="--", linewidth=0.8)
     ax.set_xlabel("index k")
     ax.set_ylabel("threshold E_k (dashed: E_inf)")

@@ -19,7 +19,8 @@ def draw(records: list[Record]) -> Figure:
         for col, who in enumerate(("kd", "kg")):
             ax = axes[row, col]
             best = np.ma.masked_less(d[f"{who}_{conv}"], 0)
-            mesh = ax.pcolormesh(d["u_d"], d["u_g"], best, cmap=cmap, vmin=0, vmax=s["k_max"], shading="auto")
+            mesh = ax.pcolormesh(d["u_d"], d["u_g"], best, cmap=cmap, vmin=0, vmax=s["k_max"],
+                                 shading="auto")
             name = "k_D" if who == "kd" else "k_G"
             ax.set_title(f"{conv}: largest {name} with Theta > 0 (0 = unconstrained only)")
             ax.set_xlabel("u_D")

@@ -18,14 +18,8 @@ def draw(records: list[Record]) -> Figure:
     cs = ax.contourf(d["u_d"], d["u_g"], theta, levels=30, cmap="viridis")
     fig.colorbar(cs, ax=ax, label="Theta(u_D, u_G)")
     ax.contour(d["u_d"], d["u_g"], np.nan_to_num(d["theta"], nan=-1.0), levels=[0], colors="red")
-    ax.plot(
-        d["u_d"],
-        d["min_u_g"],
-        color="white",
-        linewidth=0.8,
-        linestyle="--",
-        label="smallest u_G with Theta > 0",
-    )
+    ax.plot(d["u_d"], d["min_u_g"], color="white", linewidth=0.8, linestyle="--",
+            label="smallest u_G with Theta > 0")
     ax.set_xlabel("u_D (discriminator loss)")
     ax.set_ylabel("u_G (generator loss)")
     ax.set_title(f"p = q = {s['p']}, sigma_z = {s['sigma_z']}, kappa = {s['kappa']} (C unverified)")

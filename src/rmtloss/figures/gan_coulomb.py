@@ -15,15 +15,8 @@ def draw(records: list[Record]) -> Figure:
     fig, axes = grid(len(s["x1"]), ncols=5, size=2.4)
     for i, (ax, x1) in enumerate(zip(axes, s["x1"], strict=True)):
         ax.plot(d["x"], d["theory"][i], color="C0", label="log-potential U")
-        ax.errorbar(
-            d["x"],
-            d["mc"][i],
-            yerr=d["mc_stderr"][i],
-            fmt="x",
-            color="C3",
-            markersize=3,
-            label=f"Monte Carlo N = {s['n']}",
-        )
+        ax.errorbar(d["x"], d["mc"][i], yerr=d["mc_stderr"][i], fmt="x", color="C3", markersize=3,
+                    label=f"Monte Carlo N = {s['n']}")
         ax.axvspan(-s["far"], s["far"], color="0.92", zorder=0)
         ax.set_title(f"x_1 = {x1:g}; far max |diff| {s['max_diff_far_per_x1'][i]:.4f}")
         ax.set_xlabel("x")

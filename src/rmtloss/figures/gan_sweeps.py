@@ -20,24 +20,16 @@ def draw(records: list[Record]) -> Figure:
     """Top: θ_D; bottom: θ_G on the authors' grid (solid) and with x unbounded (dashed)."""
     series = {s: _series(records, s) for s in ("sigma_z", "kappa")}
     series = {s: v for s, v in series.items() if v}
-    fig, axes = plt.subplots(
-        2, len(series), figsize=(5.2 * len(series), 7), layout="constrained", squeeze=False
-    )
+    fig, axes = plt.subplots(2, len(series), figsize=(5.2 * len(series), 7), layout="constrained",
+                             squeeze=False)
     for col, (sweep, by_pq) in enumerate(series.items()):
         for i, ((p, q), pts) in enumerate(by_pq.items()):
             x = [s[sweep] for s in pts]
-            axes[0, col].plot(
-                x,
-                [s["theta_d"] for s in pts],
-                "o-",
-                markersize=2.5,
-                color=f"C{i % 10}",
-                label=f"p = {p}, q = {q}",
-            )
+            axes[0, col].plot(x, [s["theta_d"] for s in pts], "o-", markersize=2.5, color=f"C{i % 10}",
+                              label=f"p = {p}, q = {q}")
             axes[1, col].plot(x, [s["theta_g"] for s in pts], "o-", markersize=2.5, color=f"C{i % 10}")
-            axes[1, col].plot(
-                x, [s["theta_g_converged"] for s in pts], "--", color=f"C{i % 10}", linewidth=0.9
-            )
+            axes[1, col].plot(x, [s["theta_g_converged"] for s in pts], "--", color=f"C{i % 10}",
+                              linewidth=0.9)
         for ax, name in zip(axes[:, col], ("theta_D = min u_D", "theta_G = min u_G"), strict=True):
             ax.set_ylabel(name)
             ax.set_xlabel(sweep)

@@ -9,29 +9,24 @@ from rmtloss.figures import Record
 from rmtloss.figures._style import grid
 
 
-def _panel(ax, deltas, emp, det, naive, title: str) -> None:  # noqa: ANN001
-    for j, (name, c) in enumerate((("random/gradient", "C0"), ("e0/random", "C1"))):
-        if emp.shape[1] <= j:
-            continue
-        ok = np.isfinite(emp[:, j]) & np.isfinite(det[:, j])
-        ax.semilogy(
-            deltas[ok],
-            np.abs(det[ok, j] - emp[ok, j]) / np.abs(emp[ok, j]),
-            "o-",
-            color=c,
-            ms=3,
-            label=f"{name.split('/')[0 if 'synthetic' in title else 1]}: (A + delta_eff)^-1",
-        )
-        okn = np.isfinite(emp[:, j]) & np.isfinite(naive[:, j])
-        ax.semilogy(
-            deltas[okn],
-            np.abs(naive[okn, j] - emp[okn, j]) / np.abs(emp[okn, j]),
-            "s:",
-            color=c,
-            ms=3,
-            mfc="none",
-            label="naive (A + delta)^-1",
-        )
+def _panel(ax, deltas, emp, det, naive, vectors: list[str], title: str) -> None:  # noqa: ANN001
+    """Relative error to the empirical mean of each inverse, per quadratic-form vector."""
+    for j, name in enumerate(vectors):
+        for approx, style, label in (
+            (det, "o-", f"{name}: (A + delta_eff)^-1"),
+            (naive, "s:", "naive (A + delta)^-1"),
+        ):
+            ok = np.isfinite(emp[:, j]) & np.isfinite(approx[:, j])
+            err = np.abs(approx[ok, j] - emp[ok, j]) / np.abs(emp[ok, j])
+            ax.semilogy(
+                deltas[ok],
+                err,
+                style,
+                color=f"C{j}",
+                ms=3,
+                mfc=None if style == "o-" else "none",
+                label=label,
+            )
     ax.axhline(0.02, color="0.5", lw=0.6)
     ax.set_xlabel("damping delta")
     ax.set_ylabel("relative error to the empirical mean")
@@ -58,6 +53,7 @@ def draw(records: list[Record]) -> Figure:
                 d[f"s{s}_empirical"],
                 d[f"s{s}_deterministic"],
                 d[f"s{s}_naive"],
+                rec.stats["vectors"],
                 f"synthetic: N = {rec.stats['n']}, s = {s}",
             )
         else:
@@ -73,6 +69,7 @@ def draw(records: list[Record]) -> Figure:
                 d["law_empirical"],
                 d["law_deterministic"],
                 d["law_naive"],
+                law["vectors"],
                 f"{_run(rec)} batch Hessians, b = {law['batch_size']}, s^2 = {law['s2']:.2g}",
             )
     fig.suptitle("quadratic forms u^T (H_b + delta)^-1 u: deterministic equivalent vs naive")

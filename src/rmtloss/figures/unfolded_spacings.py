@@ -23,30 +23,14 @@ def draw(records: list[Record]) -> Figure:
     fig, axes = grid(max(len(recs), 1))
     for ax, rec in zip(axes, recs, strict=False):
         u = rec.stats["unfolded"]
-        ax.hist(
-            rec.samples["unfolded_dropped"],
-            bins=40,
-            range=(0, 4),
-            density=True,
-            color="0.75",
-            edgecolor="0.5",
-            linewidth=0.3,
-            label="zeros dropped",
-        )
-        ax.hist(
-            rec.samples["unfolded_kept"],
-            bins=40,
-            range=(0, 4),
-            density=True,
-            histtype="step",
-            color="C2",
-            label="zeros kept",
-        )
+        ax.hist(rec.samples["unfolded_dropped"], bins=40, range=(0, 4), density=True,
+                color="0.75", edgecolor="0.5", linewidth=0.3, label="zeros dropped")
+        ax.hist(rec.samples["unfolded_kept"], bins=40, range=(0, 4), density=True,
+                histtype="step", color="C2", label="zeros kept")
         ax.plot(_S, spacing_density(_S, "goe"), "C0", label="Wigner (GOE)")
         ax.plot(_S, spacing_density(_S, "poisson"), "C3--", label="exp(-s)")
-        ax.set_title(
-            f"{rec.label}\nKS to Wigner: dropped {u['dropped']['ks_goe']:.3f}, kept {u['kept']['ks_goe']:.3f}"
-        )
+        ax.set_title(f"{rec.label}\nKS to Wigner: dropped {u['dropped']['ks_goe']:.3f}, "
+                     f"kept {u['kept']['ks_goe']:.3f}")
         ax.set_xlabel("unfolded spacing s")
         ax.set_ylabel("density")
     if recs:

@@ -19,15 +19,8 @@ def draw(records: list[Record]) -> Figure:
     fig, ax = plt.subplots(figsize=(9.5, 4.5), layout="constrained")
     for i, rec in enumerate(records):
         style = "-" if rec.stats["checkpoint"] == "final" else ":"
-        ax.plot(
-            np.log10(rec.samples["cutoffs"]),
-            rec.samples["zero_fraction"],
-            style,
-            color=f"C{i % 10}",
-            marker=".",
-            markersize=3,
-            label=rec.label,
-        )
+        ax.plot(np.log10(rec.samples["cutoffs"]), rec.samples["zero_fraction"], style,
+                color=f"C{i % 10}", marker=".", markersize=3, label=rec.label)
     ax.axvline(-8, color="0.5", linewidth=0.8)
     ax.set_xlabel("log10 of the cut-off c (relative to max |eigenvalue|)")
     ax.set_ylabel("share of eigenvalues with |lambda| < c max|lambda|")

@@ -121,13 +121,24 @@ def _critical(law: Discrete, s2: float, side: int) -> float:
     return float(end + side * brentq(fprime, lo, hi, xtol=1e-14 * max(1.0, abs(end)), rtol=1e-13))
 
 
+def _F(law: Discrete, s2: float, w: float) -> float:
+    r""":math:`F(\omega) = \omega + s^2 G_D(\omega)` at a real point outside the support."""
+    return float(w + s2 * stieltjes(law, np.asarray(w)))
+
+
 def bulk_edges(law: Discrete, s2: float) -> tuple[float, float]:
     r"""Left and right edges :math:`F(\omega_c^\mp)` of :math:`\mu_D \boxplus \mathrm{SC}(s^2)`."""
     _check(s2)
     if s2 == 0:
         return float(law.values[0]), float(law.values[-1])
-    lo, hi = _critical(law, s2, -1), _critical(law, s2, +1)
-    return (float(lo + s2 * stieltjes(law, lo)), float(hi + s2 * stieltjes(law, hi)))
+    return _F(law, s2, _critical(law, s2, -1)), _F(law, s2, _critical(law, s2, +1))
+
+
+def _branch_root(law: Discrete, s2: float, z: float, wc: float) -> float:
+    r"""The root of :math:`F(\omega) = z` between :math:`\omega_c` (of z's side) and z: :math:`|G_D|`
+    pushes F beyond :math:`\omega` on either side, so F - z changes sign there."""
+    a, b = sorted((wc, z))
+    return float(brentq(lambda w: _F(law, s2, w) - z, a, b, xtol=1e-14 * max(1.0, abs(z)), rtol=1e-13))
 
 
 def subordination_real(law: Discrete, s2: float, z: float) -> float:
@@ -140,18 +151,11 @@ def subordination_real(law: Discrete, s2: float, z: float) -> float:
     _check(s2)
     if s2 == 0:
         return float(z)
-    left, right = bulk_edges(law, s2)
+    wl, wr = _critical(law, s2, -1), _critical(law, s2, +1)
+    left, right = _F(law, s2, wl), _F(law, s2, wr)
     if left <= z <= right:
         raise InputError(f"z = {z:.6g} lies inside the bulk [{left:.6g}, {right:.6g}] of the convolution")
-    side = 1 if z > right else -1
-    wc = _critical(law, s2, side)
-
-    def f(w: float) -> float:
-        return float(w + s2 * stieltjes(law, np.asarray(w)) - z)
-
-    # F(w) - z changes sign between w_c and z (|G_D| pushes F beyond w on either side)
-    a, b = sorted((wc, z))
-    return float(brentq(f, a, b, xtol=1e-14 * max(1.0, abs(z)), rtol=1e-13))
+    return _branch_root(law, s2, z, wr if z > right else wl)
 
 
 @dataclass(frozen=True)
@@ -184,21 +188,24 @@ def outlier_location(theta: float, bulk: Discrete, s2: float) -> OutlierPredicti
     the tests check.
     """
     _check(s2)
-    first = float(theta + s2 * stieltjes(bulk, np.asarray(theta)))
+    first = _F(bulk, s2, theta)
     if theta <= bulk.values[-1]:
         raise InputError(f"spike theta = {theta:.6g} is not above the bulk (max {bulk.values[-1]:.6g})")
     if s2 == 0:
         return OutlierPrediction(float(theta), 0.0, True, float(theta), first, float(bulk.values[-1]))
-    _, edge = bulk_edges(bulk, s2)
-    if theta <= _critical(bulk, s2, +1):
+    wc = _critical(bulk, s2, +1)
+    edge = _F(bulk, s2, wc)
+    if theta <= wc:
         return OutlierPrediction(float(theta), float(s2), False, float("nan"), first, edge)
+
+    def omega(lam: float) -> float:  # the right branch of the subordination function
+        return _branch_root(bulk, s2, lam, wc)
+
     hi = edge + 1.0
-    while subordination_real(bulk, s2, hi) < theta:
+    while omega(hi) < theta:
         hi = edge + 2 * (hi - edge)
     lo = edge + 1e-12 * max(1.0, abs(edge))
-    lam = brentq(
-        lambda x: subordination_real(bulk, s2, x) - theta, lo, hi, xtol=1e-13 * max(1.0, abs(hi)), rtol=1e-12
-    )
+    lam = brentq(lambda x: omega(x) - theta, lo, hi, xtol=1e-13 * max(1.0, abs(hi)), rtol=1e-12)
     return OutlierPrediction(float(theta), float(s2), True, float(lam), first, edge)
 
 
@@ -213,15 +220,18 @@ def effective_damping(law: Discrete, s2: float, delta: float | np.ndarray) -> np
         InputError: for a :math:`\delta` whose :math:`-\delta` falls inside the convolved bulk.
     """
     d = np.atleast_1d(np.asarray(delta, dtype=float))
-    left, _ = bulk_edges(law, s2)
+    _check(s2)
+    if s2 == 0:
+        return d.reshape(np.shape(delta))
+    wl = _critical(law, s2, -1)
+    left = _F(law, s2, wl)
     bad = d[-d >= left]
     if bad.size:
         raise InputError(
             f"damping delta = {bad[0]:.6g} is not left of the spectrum: need delta > {-left:.6g} "
             f"(minus the left edge of the noisy spectrum)"
         )
-    out = np.array([-subordination_real(law, s2, -x) for x in d])
-    return out.reshape(np.shape(delta))
+    return np.array([-_branch_root(law, s2, -x, wl) for x in d]).reshape(np.shape(delta))
 
 
 def damped_trace(law: Discrete, s2: float, delta: float | np.ndarray) -> np.ndarray:

@@ -9,10 +9,10 @@ largest bulk eigenvalue at
 (the counting function grows like :math:`(e - \lambda)^{3/2}`). The test is sequential: with k
 outliers already found, the edge is fitted by least squares on the m eigenvalues ranked
 k + 2 .. k + m + 1 (the candidate, rank k + 1, is left out of its own fit) and the candidate is an
-outlier when it exceeds :math:`e + \kappa a`. The typical top bulk eigenvalue sits near
-:math:`e - 0.4a` with a Tracy–Widom spread of about :math:`0.45a` (GOE, in these units), so
-:math:`\kappa = 1` puts the threshold more than three spreads above it; the tests measure the false
-positive rate on GOE matrices and the recovery of planted spikes.
+outlier when it exceeds :math:`e + \kappa a`. On GOE matrices the top eigenvalue sat at
+:math:`(\lambda_1 - e)/a = -0.57 \pm 0.38` (N = 400, 200 matrices) and :math:`-0.59 \pm 0.41`
+(N = 1000, 60 matrices), never above 1, so :math:`\kappa = 1` is about four spreads above it; the
+tests measure the false positive rate on GOE matrices and the recovery of planted spikes.
 
 Lanczos resolves only the extreme eigenvalues: among Ritz values, outliers are the converged ones
 above every unconverged Ritz value (the unconverged ones stand for the bulk), checked with the same
@@ -68,6 +68,11 @@ def _edge_test(desc: np.ndarray, k: int, window: int, kappa: float) -> tuple[boo
     return bool(desc[k] > e + kappa * a), e, a
 
 
+def default_window(size: int) -> int:
+    """Eigenvalues per edge fit for a P x P matrix: ``clip(P // 20, 10, 50)``."""
+    return int(np.clip(size // 20, 10, 50))
+
+
 def detect_outliers(
     eigenvalues: np.ndarray, *, window: int | None = None, kappa: float = 1.0, max_outliers: int | None = None
 ) -> OutlierDetection:
@@ -86,13 +91,12 @@ def detect_outliers(
     if not np.all(np.isfinite(desc)):
         raise InputError("outlier detection got non-finite eigenvalues (a diverged run?)")
     n = len(desc)
-    window = int(np.clip(n // 20, 10, 50)) if window is None else int(window)
+    window = default_window(n) if window is None else int(window)
     if n < window + 2:
         raise InputError(f"spectrum too small to analyse: {n} eigenvalues, the edge fit needs {window + 2}")
-    max_outliers = n // 4 if max_outliers is None else int(max_outliers)
+    k_max = min(n // 4 if max_outliers is None else int(max_outliers), n - window - 1)
     k = 0
     while True:
-        k_max = min(max_outliers, n - window - 1)
         is_out, e, a = _edge_test(desc, k, window, kappa)
         if not is_out or k >= k_max:
             break
@@ -114,13 +118,13 @@ def detect_ritz_outliers(
             values lie below a candidate.
     """
     if window is None:
-        window = int(np.clip(size // 20, 10, 50)) if size else 10
+        window = default_window(size) if size else 10
     order = np.argsort(ritz_values)[::-1]
     desc, conv = np.asarray(ritz_values, float)[order], np.asarray(converged, bool)[order]
     if not conv.any():
         raise InputError("no converged Ritz value: run more Lanczos steps to find outliers")
-    bulk_top = desc[~conv].max() if (~conv).any() else -np.inf
-    top = desc[: int(np.argmin(conv)) if (~conv).any() else len(desc)]  # the top converged run
+    cut = int(np.argmin(conv)) if not conv.all() else len(desc)  # the first unconverged, largest first
+    top, bulk_top = desc[:cut], (desc[cut] if cut < len(desc) else -np.inf)
     k = 0
     e, a = float(bulk_top), 0.0
     while k < len(top) and top[k] > bulk_top:
