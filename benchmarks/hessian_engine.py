@@ -1,7 +1,8 @@
 """Benchmark: our Hessian operator and SLQ against PyHessian and curvlinops, in one process.
 
     pip install -e ".[bench]"            # PyHessian 0.1 and curvlinops-for-pytorch 3.0.1
-    python benchmarks/hessian_engine.py [--model mnist_mlp|lenet] [--steps 40] [--probes 2]
+    python benchmarks/hessian_engine.py [--model mnist_mlp|lenet|vgg16|preresnet] [--steps 40]
+        [--probes 2] [--samples 2048] [--device auto|cpu|cuda]
 
 Same model, data, dtype (float32, PyHessian's), probe count and Lanczos steps for every tool:
 
@@ -16,18 +17,19 @@ Same model, data, dtype (float32, PyHessian's), probe count and Lanczos steps fo
 PyHessian 0.1 calls ``torch.eig``, which torch 2.x no longer has; the smallest shim that restores
 it (eigenvalues as an (n, 2) real/imaginary tensor, eigenvectors as columns) through
 ``torch.linalg.eigh`` on its symmetric tridiagonal matrix is installed **inside this script only**.
-Data are synthetic (seeded, MNIST- or CIFAR-shaped) so the script runs offline. A script, not a
-test: it prints ratios, it asserts nothing about time.
+Data are synthetic (seeded, MNIST- or CIFAR-shaped; 100 classes for the CIFAR models) so the script
+runs offline. ``--device cuda`` runs every tool on the GPU (PyHessian with ``cuda=True``); timings
+then synchronise the device. A script, not a test: it prints ratios, it asserts nothing about time.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
-import time
 
 import numpy as np
 import torch
+from _timing import pick_device, timed
 from omegaconf import OmegaConf
 from torch import nn
 
@@ -44,8 +46,8 @@ def torch_eig_shim(t: torch.Tensor, eigenvectors: bool = False) -> tuple[torch.T
 class CurvlinopsAdapter:
     """curvlinops' operator behind our ``size``/``matvec`` interface."""
 
-    def __init__(self, op) -> None:  # noqa: ANN001
-        self.op, self.size, self.device = op, op.shape[0], "cpu"
+    def __init__(self, op, device: torch.device) -> None:  # noqa: ANN001
+        self.op, self.size, self.device = op, op.shape[0], device
 
     def matvec(self, v: torch.Tensor) -> torch.Tensor:  # noqa: D102
         return self.op @ v.to(torch.float32)
@@ -54,10 +56,17 @@ class CurvlinopsAdapter:
         return self.op @ mat.to(torch.float32)
 
 
-def timed(fn):  # noqa: ANN001, ANN201
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
+MODELS = {  # name: (input shape, classes, model config)
+    "mnist_mlp": ((1, 28, 28), 10, {"name": "mlp", "hidden": [10, 100]}),
+    "lenet": ((3, 32, 32), 10, {"name": "lenet"}),
+    "vgg16": ((3, 32, 32), 100, {"name": "vgg16"}),
+    "preresnet": ((3, 32, 32), 100, {"name": "preresnet", "depth": 110}),
+}
+
+
+def device_name(device: torch.device) -> str:
+    """The device and, for a GPU, its model."""
+    return f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "cpu"
 
 
 def moments(nodes: np.ndarray, weights: np.ndarray) -> tuple[float, float, float]:
@@ -68,20 +77,21 @@ def moments(nodes: np.ndarray, weights: np.ndarray) -> tuple[float, float, float
 
 def main() -> None:  # noqa: PLR0915
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", choices=["mnist_mlp", "lenet"], default="mnist_mlp")
+    ap.add_argument("--model", choices=list(MODELS), default="mnist_mlp")
     ap.add_argument("--samples", type=int, default=2048)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--probes", type=int, default=2)
+    ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     args = ap.parse_args()
+    device = pick_device(args.device)
 
     torch.manual_seed(0)
-    shape = (1, 28, 28) if args.model == "mnist_mlp" else (3, 32, 32)
-    cfg = {"name": "mlp", "hidden": [10, 100]} if args.model == "mnist_mlp" else {"name": "lenet"}
-    model = build(OmegaConf.create(cfg), shape, 10).float().eval()
+    shape, classes, cfg = MODELS[args.model]
+    model = build(OmegaConf.create(cfg), shape, classes).float().eval().to(device)
     gen = torch.Generator().manual_seed(1)
-    x = torch.randn(args.samples, int(np.prod(shape)), generator=gen)
-    y = torch.randint(0, 10, (args.samples,), generator=gen)
+    x = torch.randn(args.samples, int(np.prod(shape)), generator=gen).to(device)
+    y = torch.randint(0, classes, (args.samples,), generator=gen).to(device)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=args.batch)
     batches = list(loader)
     ce = nn.CrossEntropyLoss()
@@ -89,7 +99,7 @@ def main() -> None:  # noqa: PLR0915
 
     ours = HessianOperator(model, ce, batches)
     p = ours.size
-    v = torch.randn(p, dtype=torch.float64, generator=gen)
+    v = torch.randn(p, dtype=torch.float64, generator=gen).to(device)
 
     def gradient() -> list[torch.Tensor]:
         loss = sum(ce(model(a), b) * len(a) / args.samples for a, b in batches)
@@ -99,25 +109,26 @@ def main() -> None:  # noqa: PLR0915
     t_grad = min(timed(gradient)[0] for _ in range(3))
     t_fgrad = min(timed(ours.gradient)[0] for _ in range(3))
     t_hvp = min(timed(lambda: ours.matvec(v))[0] for _ in range(3))
-    t_mm8 = min(timed(lambda: ours.matmat(torch.randn(p, 8, dtype=torch.float64)))[0] for _ in range(2))
+    mat8 = torch.randn(p, 8, dtype=torch.float64, device=device)
+    t_mm8 = min(timed(lambda: ours.matmat(mat8))[0] for _ in range(2))
 
     import curvlinops
     from pyhessian import hessian as pyhessian_hessian
 
     torch.eig = torch_eig_shim  # the shim (see the module docstring)
     cl_op = curvlinops.HessianLinearOperator(model, ce, params, batches)
-    cl = CurvlinopsAdapter(cl_op)
+    cl = CurvlinopsAdapter(cl_op, device)
     t_cl_hvp = min(timed(lambda: cl.matvec(v))[0] for _ in range(3))
 
     t_ours, res_ours = timed(lambda: slq(ours, args.steps, args.probes, seed=0))
     t_cl, cl_res = timed(lambda: slq(cl, args.steps, args.probes, seed=0))
-    pyh = pyhessian_hessian(model, ce, dataloader=batches, cuda=False)
+    pyh = pyhessian_hessian(model, ce, dataloader=batches, cuda=device.type == "cuda")
     t_pyh, (ev, w) = timed(lambda: pyh.density(iter=args.steps, n_v=args.probes))
-    trace = hutchinson_trace(ours, num_probes=64, seed=123)
+    trace = hutchinson_trace(ours, num_probes=64, seed=123, batch=8)
 
     print(f"model {args.model}, P = {p}, N = {args.samples} in batches of {args.batch}, float32, "
           f"Lanczos steps {args.steps}, probes {args.probes}; torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, {platform.machine()}, device cpu")
+          f"{torch.get_num_threads()} threads, {platform.machine()}, device {device_name(device)}")
     print(f"  gradient (autograd)            {t_grad:8.3f} s")
     print(f"  gradient (torch.func, operator){t_fgrad:8.3f} s")
     print(f"  rmtloss HVP                    {t_hvp:8.3f} s   HVP / gradient = {t_hvp / t_grad:.2f} "
