@@ -24,6 +24,7 @@ include: "workflow/rules/analysis.smk"
 include: "workflow/rules/complexity.smk"
 include: "workflow/rules/densities.smk"
 include: "workflow/rules/outliers.smk"
+include: "workflow/rules/optimisers.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/claims.smk"
 

@@ -23,13 +23,15 @@ pytestmark = pytest.mark.dag
 FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass", "abc_complexity", "abc_thresholds",
            "abc_finite_n", "activation_prefactor", "global_density_fits", "product_zero_mass",
            "percolated_zero_mass", "ensemble_densities", "gp_model", "layered_index",
-           "outlier_shift_synthetic", "outlier_shift_network", "outlier_count", "local_law_damping")
+           "outlier_shift_synthetic", "outlier_shift_network", "outlier_count", "local_law_damping",
+           "epsilon_sweep", "damping_learner", "shrinkage_noise", "exp_returns")
 CLAIM_IDS = {"ratios-goe", "ratios-ggn", "ratios-fulldata", "ratios-pooled-control",
              "unfolded-wigner", "zero-mass", "abc-thresholds", "abc-finite-n",
              "activation-leading-order", "gan-spectrum-regimes", "gan-coulomb", "gan-complexity-tradeoff",
              "gan-banded", "gan-sigma-optimum", "global-not-rmt", "product-percolated-fit",
              "product-zero-mass", "percolated-zero-mass", "gp-local-goe", "layered-critical-points",
-             "outlier-shift-synthetic", "outlier-shift-network", "outlier-count", "local-law-damping"}
+             "outlier-shift-synthetic", "outlier-shift-network", "outlier-count", "local-law-damping",
+             "epsilon-closes-gap", "damping-learner-insensitive", "shrinkage-noise", "exp-returns"}
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -80,6 +82,11 @@ def test_paper_scale_lists_gpu_training_and_density_jobs(tmp_path):
     # the authors' GAN sweeps: 9 (p, q) pairs x (60 sigma_z + 50 kappa values), one job each
     points = [b for b in blocks if "rule gan_point:" in b]
     assert len(points) == 9 * (60 + 50) and all("gpu" not in b for b in points)
+    # VGG-16 on CIFAR-100: Adam at three eps with SGD, and the damping learner, each a GPU job
+    sweeps = [b for b in blocks if "rule optimisers:" in b]
+    vgg = [b for b in sweeps if "setting=vgg16_cifar100" in b]
+    assert len(sweeps) == 7 and len(vgg) == 2 and all("gpu=1" in b for b in vgg)
+    assert all("gpu=1" not in b for b in sweeps if b not in vgg)
 
 
 def test_every_claim_has_a_row_with_a_number(smoke):

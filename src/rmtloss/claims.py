@@ -43,6 +43,7 @@ UNIVERSAL = (
     "Universal characteristics of deep neural network loss surfaces from random matrix theory "
     "(Baskerville, Keating, Mezzadri, Najnudel, Granziol 2022)"
 )
+DAMPING = "A random matrix theory approach to damping in deep learning (Granziol, Baskerville 2022)"
 Stats = dict[str, Any]
 
 
@@ -884,6 +885,150 @@ def local_law_damping(stats: list[Stats], scale: str) -> ClaimRecord:
     )
 
 
+def _diverged_note(arms: list[dict]) -> str:
+    div = sum(a["diverged"] for a in arms)
+    return f"; {div} runs diverged (left out of the means)" if div else ""
+
+
+def epsilon_closes_gap(stats: list[Stats], scale: str) -> ClaimRecord:
+    """Adam's test error at the largest ε is within 1 s.e. of SGD's; at the smallest ε it is worse."""
+    cid, fig = "epsilon-closes-gap", "epsilon_sweep"
+    expected = (
+        "every setting: |err(largest eps) - err(SGD)| <= 1 s.e. and err(eps = 1e-8) - err(SGD) > 1 s.e. "
+        "(s.e. of the difference of the two means)"
+    )
+    if not stats:
+        return _not_run(cid, scale, expected, fig, "no epsilon_sweep run", DAMPING)
+    parts, gaps, oks = [], [], []
+    for s in stats:
+        sgd, arms = s["sgd"], sorted(s["adam"], key=lambda a: a["eps"])
+        small, large = arms[0], arms[-1]
+        se_l, se_s = math.hypot(large["se"], sgd["se"]), math.hypot(small["se"], sgd["se"])
+        gap_l, gap_s = large["mean"] - sgd["mean"], small["mean"] - sgd["mean"]
+        ok = abs(gap_l) <= se_l and gap_s > se_s
+        oks.append(ok)
+        gaps.append(gap_l)
+        parts.append(
+            f"{s['setting']}: SGD (lr {sgd['lr']:g}) {sgd['mean']:.4f} +- {sgd['se']:.4f}; Adam eps "
+            f"{small['eps']:g} {small['mean']:.4f} +- {small['se']:.4f} (gap {gap_s:+.4f}, s.e. "
+            f"{se_s:.4f}), eps {large['eps']:g} {large['mean']:.4f} +- {large['se']:.4f} (gap "
+            f"{gap_l:+.4f}, s.e. {se_l:.4f}) -> {_verdict(ok)}{_diverged_note(arms)}"
+        )
+    worst = max(gaps, key=lambda g: abs(g) if math.isfinite(g) else math.inf)
+    return ClaimRecord(
+        cid,
+        DAMPING,
+        scale,
+        worst,
+        expected,
+        "1 s.e.",
+        _verdict(all(oks)),
+        fig,
+        f"test error at the largest eps minus SGD's, worst setting: {worst:+.4f}",
+        "; ".join(parts),
+    )
+
+
+def damping_learner_insensitive(stats: list[Stats], scale: str) -> ClaimRecord:
+    """The learner's final error varies over 4 decades of δ_min by at most a third of fixed-ε Adam's."""
+    cid, fig = "damping-learner-insensitive", "damping_learner"
+    expected = "every setting: range of the learner's final test error <= 1/3 of fixed-eps Adam's range"
+    if not stats:
+        return _not_run(cid, scale, expected, fig, "no damping_learner run", DAMPING)
+    parts, ratios = [], []
+    for s in stats:
+        rl = [a["mean"] for a in s["learner"]]
+        rf = [a["mean"] for a in s["fixed"]]
+        range_l, range_f = max(rl) - min(rl), max(rf) - min(rf)
+        ratio = range_l / range_f if range_f > 0 else math.inf
+        ratios.append(ratio)
+        deltas = [a["eps"] for a in s["learner"]]
+        parts.append(
+            f"{s['setting']}: delta_min {min(deltas):g}..{max(deltas):g}; learner range {range_l:.4f} "
+            f"({', '.join(f'{m:.4f}' for m in rl)}), fixed range {range_f:.4f} "
+            f"({', '.join(f'{m:.4f}' for m in rf)}), ratio {ratio:.3f}"
+            f"{_diverged_note(s['learner'] + s['fixed'])}"
+        )
+    worst = max(ratios)
+    return ClaimRecord(
+        cid,
+        DAMPING,
+        scale,
+        worst,
+        expected,
+        "1/3",
+        _verdict(worst <= 1 / 3),
+        fig,
+        f"learner range / fixed range, worst setting: {worst:.3f}",
+        "; ".join(parts),
+    )
+
+
+def shrinkage_noise(stats: list[Stats], scale: str) -> ClaimRecord:
+    """In the noisy quadratic model the flat/sharp ratio falls with ε and the best loss is at ε > 1e-3."""
+    cid, fig = "shrinkage-noise", "shrinkage_noise"
+    expected = (
+        "flat/sharp displacement ratio falls as eps grows (no rise beyond 2 s.e. between neighbours, "
+        "last < first) and the lowest true loss after T steps is at an eps above 1e-3"
+    )
+    if not stats:
+        return _not_run(cid, scale, expected, fig, "no shrinkage_noise run", DAMPING)
+    s = stats[0]
+    arms = sorted(s["eps"], key=lambda e: e["eps"])
+    r = [(e["ratio_mean"], e["ratio_se"]) for e in arms]
+    pairs = zip(r, r[1:], strict=False)
+    falls = r[-1][0] < r[0][0] and all(b[0] <= a[0] + 2 * math.hypot(a[1], b[1]) for a, b in pairs)
+    finite = [e for e in arms if math.isfinite(e["loss_mean"])]
+    best = min(finite, key=lambda e: e["loss_mean"]) if finite else None
+    best_eps = best["eps"] if best else math.nan
+    ok = falls and best is not None and best_eps > 1e-3
+    return ClaimRecord(
+        cid,
+        DAMPING,
+        scale,
+        best_eps,
+        expected,
+        "",
+        _verdict(ok),
+        fig,
+        f"eps with the lowest true loss: {best_eps:g}; ratio falls: {falls}",
+        "; ".join(
+            f"eps {e['eps']:g}: flat/sharp {e['ratio_mean']:.3g} +- {e['ratio_se']:.2g}, loss "
+            f"{e['loss_mean']:.4g} +- {e['loss_se']:.2g}"
+            + (f" ({e['diverged']} diverged)" if e["diverged"] else "")
+            for e in arms
+        )
+        + f"; n = {s['n']}, T = {s['steps']}, {s['samples']} draws",
+    )
+
+
+def exp_returns(stats: list[Stats], scale: str) -> ClaimRecord:
+    """Best test error against the budget follows a + b exp(c t) with c < 0 and R^2 >= 0.9."""
+    cid, fig = "exp-returns", "exp_returns"
+    expected = "every setting: fitted c < 0 and R^2 >= 0.9"
+    if not stats:
+        return _not_run(cid, scale, expected, fig, "no exp_returns run", APPEARANCE)
+    fits = [(s["setting"], s["fit"], s["budgets"]) for s in stats]
+    ok = all(f["c"] < 0 and f["r2"] >= 0.9 for _, f, _ in fits)
+    r2 = min((f["r2"] for _, f, _ in fits), key=lambda v: v if math.isfinite(v) else -math.inf)
+    return ClaimRecord(
+        cid,
+        APPEARANCE,
+        scale,
+        r2,
+        expected,
+        "R^2 0.9",
+        _verdict(ok),
+        fig,
+        f"R^2 of the fit (worst setting): {r2:.4f}",
+        "; ".join(
+            f"{name}: a = {f['a']:.4f}, b = {f['b']:.4f}, c = {f['c']:.4f}, R^2 = {f['r2']:.4f}; best error "
+            + ", ".join(f"{b['budget']}: {b['best_error']:.4f}" for b in budgets)
+            for name, f, budgets in fits
+        ),
+    )
+
+
 #: claim id -> (the kind of analysis record it reads, the rule).
 CLAIMS: dict[str, tuple[str | tuple[str, ...], Callable[[list[Stats], str], ClaimRecord]]] = {
     "ratios-goe": ("local_stats", ratios_goe),
@@ -910,6 +1055,10 @@ CLAIMS: dict[str, tuple[str | tuple[str, ...], Callable[[list[Stats], str], Clai
     "outlier-shift-network": ("outlier_shift_network", outlier_shift_network),
     "outlier-count": ("outlier_count", outlier_count),
     "local-law-damping": (("local_law_synthetic", "outlier_shift_network"), local_law_damping),
+    "exp-returns": ("optimiser_exp_returns", exp_returns),
+    "epsilon-closes-gap": ("optimiser_epsilon_sweep", epsilon_closes_gap),
+    "damping-learner-insensitive": ("optimiser_damping_learner", damping_learner_insensitive),
+    "shrinkage-noise": ("optimiser_shrinkage_noise", shrinkage_noise),
 }
 
 

@@ -1,4 +1,5 @@
-"""Stage ``train``: SGD with momentum and the authors' "linear" schedule.
+"""Stage ``train``: SGD with momentum or damped Adam (optionally with the RMT damping learner) and
+the authors' "linear" schedule.
 
 ``python -m rmtloss.train model=mlp data=digits optimizer.lr=0.05 train.epochs=150``
 
@@ -10,6 +11,11 @@ batch-order generator, torch's RNG, the metrics so far) goes to ``resume.pt``, w
 temporary file and renamed. A killed run started again with the same settings continues from
 there and ends with the same numbers as an uninterrupted one; ``resume.pt`` is removed when the
 run finishes. Different settings in the same folder start afresh (with a warning).
+``optimizer=adam`` trains with :class:`rmtloss.optim.DampedAdam` (``optimizer.eps``, ``optimizer.shrinkage``)
+and, with ``optimizer.learner.enabled=true``, the RMT damping learner starting from
+``optimizer.eps``; its state is saved in ``resume.pt`` too. A loss that becomes NaN or infinite
+stops the run with :class:`Diverged` (the epoch and the loss), which the train stage reports as an
+error naming the learning rate and the sweeps record as a diverged run.
 Settings follow ``GadamX/run_sgd.py`` (``papers_empirical.md`` section 3.2): momentum 0.9, weight
 decay 5e-4, batch size 64 here (128 there), and the schedule of :func:`linear_schedule`.
 """
@@ -26,7 +32,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from rmtloss import data as data_mod
-from rmtloss import models
+from rmtloss import models, optim
 from rmtloss._io import atomic_path, write_text
 from rmtloss.errors import ConfigError, require
 from rmtloss.stage import resolve_device, stage
@@ -50,15 +56,22 @@ def linear_schedule(epoch: int, epochs: int, lr: float, final_ratio: float = 0.0
     return lr * factor
 
 
+class Diverged(ConfigError):
+    """The training loss became NaN or infinite.
+
+    Attributes:
+        epoch: the epoch (1-based) in which it happened; loss: the value.
+    """
+
+    def __init__(self, epoch: int, loss: float) -> None:
+        self.epoch, self.loss = epoch, loss
+        super().__init__("optimizer.lr", f"training diverged in epoch {epoch} (loss {loss}); lower the "
+                         "learning rate")
+
+
 def validate(cfg: DictConfig, n_train: int) -> None:
     """Check the training settings against each other and the data, before any work."""
-    require(cfg.optimizer.name == "sgd", "optimizer.name",
-            f"unknown optimizer '{cfg.optimizer.name}'; only sgd is implemented")
-    require(cfg.optimizer.lr > 0, "optimizer.lr", f"must be > 0 (got {cfg.optimizer.lr})")
-    require(0 <= cfg.optimizer.momentum < 1, "optimizer.momentum",
-            f"must be in [0, 1) (got {cfg.optimizer.momentum})")
-    require(cfg.optimizer.weight_decay >= 0, "optimizer.weight_decay",
-            f"must be >= 0 (got {cfg.optimizer.weight_decay})")
+    optim.build_optimizer(cfg.optimizer, [torch.zeros(1, requires_grad=True)])  # checks the settings
     require(cfg.train.epochs >= 0, "train.epochs", f"must be >= 0 (got {cfg.train.epochs})")
     require(cfg.train.batch_size > 0, "train.batch_size",
             f"must be > 0 (got {cfg.train.batch_size})")
@@ -99,10 +112,12 @@ def _signature(cfg: DictConfig) -> str:
     return OmegaConf.to_yaml(OmegaConf.create(OmegaConf.to_container(DictConfig(keep), resolve=True)))
 
 
-def _save_state(path: Path, epoch: int, model, opt, gen: torch.Generator, rows: list, cfg) -> None:  # noqa: ANN001
+def _save_state(path: Path, epoch: int, model, opt, gen: torch.Generator, rows: list, cfg,  # noqa: ANN001
+                learner: optim.DampingLearner | None = None) -> None:
     with atomic_path(path) as tmp:
         torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
                     "generator": gen.get_state(), "torch_rng": torch.get_rng_state(), "rows": rows,
+                    "learner": learner.state_dict() if learner is not None else None,
                     "signature": _signature(cfg)}, tmp)
 
 
@@ -133,18 +148,20 @@ def fit(cfg: DictConfig, ds: data_mod.Dataset, device: torch.device, resume_path
     initial = models.build(cfg.model, ds.input_shape, ds.num_classes)
     initial.load_state_dict(model.state_dict())
     loss_fn = models.loss_function(ds.task)
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.optimizer.lr,
-                          momentum=cfg.optimizer.momentum,
-                          weight_decay=cfg.optimizer.weight_decay)
+    opt = optim.build_optimizer(cfg.optimizer, model.parameters())
+    learner = (optim.build_learner(cfg.optimizer, model, loss_fn, ds.x_train, ds.y_train)
+               if optim.learner_enabled(cfg.optimizer) else None)
     gen = torch.Generator().manual_seed(int(cfg.train.seed))
     epochs, bs = int(cfg.train.epochs), int(cfg.train.batch_size)
     every = int(cfg.train.checkpoint_every)
     state = _load_state(resume_path, cfg) if cfg.train.resume else None
     if state is None:
-        rows, first = [_row(0, float("nan"), model, loss_fn, ds)], 0
+        rows, first = [_row(0, float("nan"), model, loss_fn, ds, _damping(opt))], 0
     else:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
+        if learner is not None:
+            learner.load_state_dict(state["learner"])
         gen.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
         rows, first = state["rows"], int(state["epoch"])
@@ -159,25 +176,31 @@ def fit(cfg: DictConfig, ds: data_mod.Dataset, device: torch.device, resume_path
         for start in range(0, len(perm), bs):
             idx = perm[start:start + bs]
             loss = loss_fn(model(ds.x_train[idx]), ds.y_train[idx])
-            if not math.isfinite(float(loss)):
-                raise ConfigError("optimizer.lr", f"training diverged in epoch {epoch + 1} "
-                                  f"(loss {float(loss)}); lower the learning rate")
+            if not math.isfinite(value := float(loss.detach())):
+                raise Diverged(epoch + 1, value)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if learner is not None:
+                learner.after_step(opt)
         model.eval()
-        rows.append(_row(epoch + 1, lr, model, loss_fn, ds))
+        rows.append(_row(epoch + 1, lr, model, loss_fn, ds, _damping(opt)))
         if resume_path is not None and every > 0 and (epoch + 1) % every == 0 and epoch + 1 < epochs:
-            _save_state(resume_path, epoch + 1, model, opt, gen, rows, cfg)
+            _save_state(resume_path, epoch + 1, model, opt, gen, rows, cfg, learner)
     return initial, model, rows
 
 
-def _row(epoch: int, lr: float, model: torch.nn.Module, loss_fn, ds: data_mod.Dataset  # noqa: ANN001
-         ) -> dict[str, float]:
+def _damping(opt: torch.optim.Optimizer) -> float:
+    """Adam's current epsilon (the damping; learned by the damping learner), NaN for SGD."""
+    return float(opt.param_groups[0].get("eps", float("nan")))
+
+
+def _row(epoch: int, lr: float, model: torch.nn.Module, loss_fn, ds: data_mod.Dataset,  # noqa: ANN001
+         damping: float) -> dict[str, float]:
     tr = evaluate(model, loss_fn, ds.x_train, ds.y_train, ds.task)
     te = evaluate(model, loss_fn, ds.x_test, ds.y_test, ds.task)
     return {"epoch": epoch, "lr": lr, "train_loss": tr[0], "train_metric": tr[1],
-            "test_loss": te[0], "test_metric": te[1]}
+            "test_loss": te[0], "test_metric": te[1], "damping": damping}
 
 
 def _csv(rows: list[dict[str, float]]) -> str:

@@ -180,7 +180,30 @@ def outlier_gpus(wildcards):
     return int(any(networks(wildcards.scale)[r].get("gpu", False) for r in _outlier_job_runs(wildcards)))
 
 
+OPTIMISER_TASKS = ("epsilon_sweep", "damping_learner", "shrinkage_noise", "exp_returns")  # = their figures
+
+
+def _optimisers(scale):
+    return config["scales"][scale].get("optimisers", {})
+
+
+def optimiser_files(scale, tasks=OPTIMISER_TASKS):
+    return [f"results/{scale}/analysis/optimisers/{task}/{setting}/stats.json"
+            for task in tasks for setting in _optimisers(scale).get(task, {})]
+
+
+def optimisers_args(wildcards):
+    cfg = _optimisers(wildcards.scale)
+    return shell_args([*cfg.get("common", []), *cfg[wildcards.task][wildcards.setting]])
+
+
+def optimiser_gpus(wildcards):
+    return int(wildcards.setting in _optimisers(wildcards.scale).get("gpu", []))
+
+
 def figure_inputs(wildcards):
+    if wildcards.fig in OPTIMISER_TASKS:
+        return optimiser_files(wildcards.scale, [wildcards.fig])
     if wildcards.fig in OUTLIER_FIGURES:
         task = OUTLIER_FIGURES[wildcards.fig]
         return outlier_files(wildcards.scale, [task, "network_shift"] if task == "synthetic_local_law" else [task])
@@ -247,6 +270,14 @@ FIGURE_CAPTIONS = {
     "outlier_count": "Outliers above the fitted bulk edge against the number of classes, Hessian and GGN.",
     "local_law_damping": "Damped-inverse quadratic forms: deterministic equivalent (A + delta_eff)^-1 and naive "
     "(A + delta)^-1 against the empirical mean.",
+    "epsilon_sweep": "Final test error of Adam against epsilon (learning rate x (1 + epsilon): damping as "
+    "shrinkage) with tuned SGD's band, mean +- s.e. over seeds (Granziol & Baskerville, damping).",
+    "damping_learner": "RMT damping learner started from delta_min over four decades against fixed-epsilon Adam "
+    "at the same values: final test error and the learned delta_t.",
+    "shrinkage_noise": "Noisy quadratic model: displacement along the flattest against the sharpest directions "
+    "and the true loss after T steps, against the damping.",
+    "exp_returns": "Best test error against the training budget with the fit a + b exp(c t) (diminishing "
+    "returns).",
 }
 FIGURE_GROUPS = {
     **dict.fromkeys(["spacing_ratios", "unfolded_spacings", "zero_mass", "gp_model"], "Appearance of RMT"),
@@ -257,4 +288,6 @@ FIGURE_GROUPS = {
                      "layered_index"], "Beyond RMT"),
     **dict.fromkeys(["outlier_shift_synthetic", "outlier_shift_network", "outlier_count", "local_law_damping"],
                     "Universal characteristics"),
+    **dict.fromkeys(["epsilon_sweep", "damping_learner", "shrinkage_noise"], "Damping"),
+    "exp_returns": "Appearance of RMT",
 }

@@ -16,7 +16,8 @@ FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass", "abc_complexity",
            "abc_finite_n", "activation_prefactor", "gan_spectrum", "gan_coulomb", "gan_complexity_map",
            "gan_banded", "gan_sweeps", "global_density_fits", "product_zero_mass", "percolated_zero_mass",
            "ensemble_densities", "gp_model", "layered_index", "outlier_shift_synthetic",
-           "outlier_shift_network", "outlier_count", "local_law_damping")
+           "outlier_shift_network", "outlier_count", "local_law_damping", "epsilon_sweep", "damping_learner",
+           "shrinkage_noise", "exp_returns")
 
 
 def work(cfg: DictConfig, out_dir: Path) -> tuple[None, str]:

@@ -1,0 +1,36 @@
+"""Figure ``damping_learner``: the RMT damping learner against fixed-ε Adam, and the learned δ_t."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from rmtloss.figures import Record
+from rmtloss.figures.epsilon_sweep import _curve
+
+
+def draw(records: list[Record]) -> Figure:
+    """Left: final test error against the initial damping, learner and fixed. Right: δ_t per epoch."""
+    recs = [r for r in records if r.stats.get("kind") == "optimiser_damping_learner"]
+    fig, axes = plt.subplots(len(recs), 2, figsize=(9, 3.4 * len(recs)), squeeze=False, layout="constrained")
+    for (ax, ax2), rec in zip(axes, recs, strict=True):
+        s = rec.stats
+        _curve(ax, s["fixed"], "eps", "Adam, fixed eps", "s:", "C1")
+        _curve(ax, s["learner"], "eps", "Adam + RMT damping learner from delta_min", "o-", "C0")
+        ax.set_xscale("log")
+        ax.set_xlabel("initial damping delta_min")
+        ax.set_ylabel("final test error (mean +- s.e.)")
+        ax.set_title(f"{s['setting']}: {s['model']} on {s['data']}, {len(s['seeds'])} seeds")
+        ax.legend(fontsize=6)
+        for i, arm in enumerate(s["learner"]):
+            d = np.asarray(arm["damping_mean"], float)
+            if d.size:
+                ax2.semilogy(np.arange(len(d)), d, color=f"C{i}", label=f"delta_min = {arm['eps']:g}")
+        ax2.set_xlabel("epoch")
+        ax2.set_ylabel("learned delta (mean over seeds)")
+        ax2.set_title(
+            f"delta_t, updated every {s['learner_every']} steps ({s['stats_samples']} statistics samples)"
+        )
+        ax2.legend(fontsize=6)
+    return fig
