@@ -48,7 +48,7 @@ def draw(records: list[Record]) -> Figure:
         ax.set_xlabel("epsilon (damping)")
         ax.set_ylabel("final test error")
         ax.set_title(
-            f"{s['setting']}: {s['model']} on {s['data']} (P = {s['num_params']}, "
+            f"{s['setting']}: {s['model']} on {s['data']}\n(P = {s['num_params']}, "
             f"N = {s['n_train']}), {len(s['seeds'])} seeds, {s['epochs']} epochs"
         )
         ax.legend(fontsize=6)
