@@ -17,6 +17,13 @@ validate(config, schema="workflow/schemas/config.schema.yaml")
 report: "workflow/report/workflow.rst"
 
 
+# Figures and the ledger read small JSON files in seconds: on a cluster they run on the submitting
+# machine instead of waiting in the queue.
+localrules:
+    figure,
+    claims,
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/spectra.smk"

@@ -23,3 +23,20 @@ def run_stage(stage: str, *overrides: str, cwd: Path | None = None) -> subproces
 def repo() -> Path:
     """The repository root."""
     return REPO
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the workflow in ``workdir`` on 2 cores with this interpreter's environment first on PATH."""
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
+           str(workdir), "--cores", "2", *args]
+    env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=1500, env=env)
+
+
+@pytest.fixture(scope="session")
+def smoke(tmp_path_factory) -> Path:
+    """The whole DAG at smoke scale, run once locally (shared by the DAG and SLURM tests)."""
+    work = tmp_path_factory.mktemp("smoke")
+    proc = snakemake(work, "--config", "scale=smoke")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return work

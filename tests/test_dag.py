@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, snakemake
 
 pytestmark = pytest.mark.dag
 FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass", "abc_complexity", "abc_thresholds",
@@ -34,25 +34,10 @@ CLAIM_IDS = {"ratios-goe", "ratios-ggn", "ratios-fulldata", "ratios-pooled-contr
              "epsilon-closes-gap", "damping-learner-insensitive", "shrinkage-noise", "exp-returns"}
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
-           str(workdir), "--cores", "2", *args]
-    env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=1500, env=env)
-
-
 def job_counts(dry_run_output: str) -> dict[str, int]:
     """Rule -> job count from the 'Job stats' table of a dry run."""
     table = dry_run_output.split("Job stats:")[1].split("Reasons:")[0]
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
-
-
-@pytest.fixture(scope="module")
-def smoke(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("smoke")
-    proc = snakemake(work, "--config", "scale=smoke")
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return work
 
 
 def test_every_figure_is_drawn(smoke):
