@@ -1,4 +1,4 @@
-"""The pins of pyproject.toml and environment.yml are the same."""
+"""The pins of pyproject.toml (dependencies, dev and slurm extras) and environment.yml are the same."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from conftest import REPO
 
 def test_environment_yml_pins_match_pyproject():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    pins = project["dependencies"] + project["optional-dependencies"]["dev"]
+    extras = project["optional-dependencies"]
+    pins = project["dependencies"] + extras["dev"] + extras["slurm"]  # not the benchmark peers
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert sorted(pip) == sorted(pins)
