@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,12 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
            str(workdir), "--cores", "2", *args]
     env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=1500, env=env)
+
+
+def job_counts(snakemake_output: str) -> dict[str, int]:
+    """Rule -> job count from the 'Job stats' table Snakemake prints before running."""
+    table = snakemake_output.split("Job stats:")[1].split("Reasons:")[0].split("Select jobs")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO, snakemake
+from conftest import REPO, job_counts, snakemake
 
 pytestmark = pytest.mark.dag
 FIGURES = ("spacing_ratios", "unfolded_spacings", "zero_mass", "abc_complexity", "abc_thresholds",
@@ -32,12 +32,6 @@ CLAIM_IDS = {"ratios-goe", "ratios-ggn", "ratios-fulldata", "ratios-pooled-contr
              "product-zero-mass", "percolated-zero-mass", "gp-local-goe", "layered-critical-points",
              "outlier-shift-synthetic", "outlier-shift-network", "outlier-count", "local-law-damping",
              "epsilon-closes-gap", "damping-learner-insensitive", "shrinkage-noise", "exp-returns"}
-
-
-def job_counts(dry_run_output: str) -> dict[str, int]:
-    """Rule -> job count from the 'Job stats' table of a dry run."""
-    table = dry_run_output.split("Job stats:")[1].split("Reasons:")[0]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
 
 
 def test_every_figure_is_drawn(smoke):
