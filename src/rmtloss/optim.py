@@ -83,7 +83,7 @@ class DampedAdam(torch.optim.Optimizer):
     ) -> None:
         require(lr > 0, "optimizer.lr", f"must be > 0 (got {lr})")
         require(all(0 <= b < 1 for b in betas), "optimizer.betas", f"each must be in [0, 1) (got {betas})")
-        require(eps >= 0, "optimizer.eps", f"must be >= 0 (got {eps})")
+        require(math.isfinite(eps) and eps >= 0, "optimizer.eps", f"must be >= 0 (got {eps})")
         require(weight_decay >= 0, "optimizer.weight_decay", f"must be >= 0 (got {weight_decay})")
         super().__init__(
             params,
@@ -106,7 +106,7 @@ class DampedAdam(torch.optim.Optimizer):
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             eps, wd = group["eps"], group["weight_decay"]
-            lr = group["lr"] * (1.0 + eps) if group["shrinkage"] else group["lr"]
+            lr = group["lr"] * shrinkage_form(eps)[0] if group["shrinkage"] else group["lr"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -219,13 +219,12 @@ def build_optimizer(cfg: DictConfig, params: Iterable[torch.Tensor]) -> torch.op
         "optimizer.name",
         f"unknown optimizer '{cfg.name}'; choose one of {', '.join(OPTIMIZERS)}",
     )
-    require(cfg.lr > 0, "optimizer.lr", f"must be > 0 (got {cfg.lr})")
-    require(cfg.weight_decay >= 0, "optimizer.weight_decay", f"must be >= 0 (got {cfg.weight_decay})")
     if cfg.name == "sgd":
+        require(cfg.lr > 0, "optimizer.lr", f"must be > 0 (got {cfg.lr})")
+        require(cfg.weight_decay >= 0, "optimizer.weight_decay", f"must be >= 0 (got {cfg.weight_decay})")
         require(0 <= cfg.momentum < 1, "optimizer.momentum", f"must be in [0, 1) (got {cfg.momentum})")
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    require(math.isfinite(cfg.eps) and cfg.eps >= 0, "optimizer.eps", f"must be >= 0 (got {cfg.eps})")
-    return DampedAdam(
+    return DampedAdam(  # checks lr, betas, eps and weight_decay itself
         params,
         lr=cfg.lr,
         betas=tuple(cfg.betas),
