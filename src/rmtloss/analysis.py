@@ -25,7 +25,7 @@ from omegaconf import DictConfig
 from rmtloss import rmt
 from rmtloss._io import write_json, write_npz
 from rmtloss.errors import InputError, require
-from rmtloss.results import ExactSpectra
+from rmtloss.results import ExactSpectra, write_diverged_stats
 from rmtloss.stage import stage
 
 log = logging.getLogger("rmtloss.analysis")
@@ -104,7 +104,8 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     return int(cfg.bootstrap.seed), "cpu"
 
 
-main = stage("analysis", "analysis", work)
+main = stage("analysis", "analysis", work,
+             diverged=lambda cfg, out_dir, record: write_diverged_stats(out_dir, "local_stats", record))
 
 if __name__ == "__main__":
     main()

@@ -3,9 +3,11 @@
 ``python -m rmtloss.claims scale=quick 'inputs=[.../stats.json, ...]' out=results/quick/claims``
 
 Each claim is a function of the analysis records that returns one :class:`ClaimRecord`: the
-measured value, the expectation, the tolerance and a verdict (``PASS``, ``FAIL`` or ``not run``
-with the reason). The rules are fixed here, before any result is seen; a claim that does not
-reproduce is written as ``FAIL`` with its number.
+measured value, the expectation, the tolerance and a verdict (``PASS``, ``FAIL``, ``not run``
+with the reason, or ``diverged`` when every input comes from a training run whose loss became NaN
+or infinite; diverged inputs are left out of the other claims and named in their summary). The
+rules are fixed here, before any result is seen; a claim that does not reproduce is written as
+``FAIL`` with its number.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import io
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +60,7 @@ class ClaimRecord:
         measured: the deciding number (NaN when not run); ``summary`` says what it is.
         expected: the rule that decides PASS.
         tolerance: the allowed deviation, where the rule has one.
-        verdict: PASS, FAIL or "not run".
+        verdict: PASS, FAIL, "not run", or "diverged" (every input from a diverged run).
         figure: the figure that shows the claim.
         summary: the measured number in words; detail: every set's numbers.
     """
@@ -1062,19 +1064,37 @@ CLAIMS: dict[str, tuple[str | tuple[str, ...], Callable[[list[Stats], str], Clai
 }
 
 
+def _kinds(kind: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (kind,) if isinstance(kind, str) else kind
+
+
+def _with_diverged(rec: ClaimRecord, gone: list[Stats], any_left: bool) -> ClaimRecord:
+    """Say which inputs of a claim came from diverged training runs (they are left out).
+
+    With nothing left the verdict is ``diverged``; otherwise it is decided on the other runs and
+    the summary says what was left out.
+    """
+    names = ", ".join(f"{s['run']} (epoch {s['diverged']['epoch']}, loss {s['diverged']['loss']})"
+                      for s in gone)
+    note = f"{len(gone)} diverged run(s) left out: {names}"
+    if not any_left:
+        return replace(rec, measured=float("nan"), verdict="diverged", summary=note,
+                       detail=f"every input of this claim comes from a diverged run: {names}; "
+                       "lower optimizer.lr of those runs")
+    return replace(rec, summary=f"{rec.summary} ({note})", detail=f"{rec.detail}; {note}")
+
+
 def ledger(stats: list[Stats], scale: str) -> list[ClaimRecord]:
-    """Decide every claim on the records of its kind."""
-    return [
-        decide(
-            [
-                s
-                for s in stats
-                if s.get("kind", "local_stats") in ((kind,) if isinstance(kind, str) else kind)
-            ],
-            scale,
-        )
-        for kind, decide in CLAIMS.values()
-    ]
+    """Decide every claim on the records of its kind; records of diverged runs are left out and
+    named (:func:`_with_diverged`)."""
+    records = []
+    for kind, decide in CLAIMS.values():
+        mine = [s for s in stats if s.get("kind", "local_stats") in _kinds(kind)]
+        live = [s for s in mine if "diverged" not in s]
+        rec = decide(live, scale)
+        gone = [s for s in mine if "diverged" in s]
+        records.append(_with_diverged(rec, gone, bool(live)) if gone else rec)
+    return records
 
 
 def to_csv(records: list[ClaimRecord]) -> str:

@@ -32,6 +32,7 @@ from omegaconf import DictConfig, OmegaConf
 from rmtloss import rmt
 from rmtloss._io import read_npz, write_json, write_npz
 from rmtloss.errors import InputError, require
+from rmtloss.results import check_diverged, write_diverged_stats
 from rmtloss.rmt import ensembles, families, global_laws, gp_hessian, layered
 from rmtloss.rmt.global_laws import Discrete, LawFit
 from rmtloss.spinglass import pspin
@@ -53,6 +54,7 @@ def load_spectrum(
     an integer.
     """
     raw = read_npz(path)
+    check_diverged(raw)
     meta = {k: raw[k].item() for k in _META if k in raw}
     if "num_classes" not in meta:
         raise InputError(f"{path} is not a spectra file (no num_classes); re-run the spectra stage")
@@ -376,7 +378,8 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int | None, str]:
     return int(seeds[cfg.task]), "cpu"
 
 
-main = stage("densities", "densities", work)
+main = stage("densities", "densities", work,
+             diverged=lambda cfg, out_dir, record: write_diverged_stats(out_dir, "global_density", record))
 
 if __name__ == "__main__":
     main()

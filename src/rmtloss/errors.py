@@ -24,3 +24,21 @@ def require(condition: bool, setting: str, message: str) -> None:
     """Raise :class:`ConfigError` for ``setting`` unless ``condition`` holds."""
     if not condition:
         raise ConfigError(setting, message)
+
+
+class UpstreamDiverged(InputError):
+    """An input comes from a training run whose loss became NaN or infinite.
+
+    Stages that can record this (``spectra``, ``analysis``, ``densities``, ``outliers``) write
+    their outputs as a diverged record instead of failing, so the figures and the claims ledger
+    can say which run diverged.
+
+    Attributes:
+        record: ``{"run", "epoch", "loss", "source"}``: the run, the epoch (1-based) and loss
+            of the divergence, and the file that first said so.
+    """
+
+    def __init__(self, record: dict) -> None:
+        self.record = dict(record)
+        super().__init__(f"{record['run']} diverged in epoch {record['epoch']} (loss "
+                         f"{record['loss']}; {record['source']}); lower its optimizer.lr")

@@ -37,6 +37,7 @@ from rmtloss import models
 from rmtloss._io import write_json, write_npz
 from rmtloss.errors import InputError, require
 from rmtloss.hessian import HessianOperator, exact_ggn, exact_hessian
+from rmtloss.results import write_diverged_stats
 from rmtloss.rmt import ensembles, free
 from rmtloss.rmt.global_laws import Discrete
 from rmtloss.rmt.outliers import detect_outliers
@@ -489,7 +490,17 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     return int(seeds[cfg.task]), device
 
 
-main = stage("outliers", "outliers", work)
+#: The ``kind`` of each network task's stats (what the claims ledger selects on).
+NETWORK_KINDS = {"network_shift": "outlier_shift_network", "outlier_count": "outlier_count"}
+
+
+
+def write_diverged(cfg: DictConfig, out_dir: Path, record: dict) -> None:
+    """The outputs of a network task whose run diverged: its kind and the record."""
+    write_diverged_stats(out_dir, NETWORK_KINDS[cfg.task], record)
+
+
+main = stage("outliers", "outliers", work, diverged=write_diverged)
 
 if __name__ == "__main__":
     main()

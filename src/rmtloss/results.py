@@ -10,10 +10,31 @@ from pathlib import Path
 
 import numpy as np
 
-from rmtloss._io import read_npz, write_npz
-from rmtloss.errors import InputError
+from rmtloss._io import read_npz, write_json, write_npz
+from rmtloss.errors import InputError, UpstreamDiverged
 
 _META = ("run", "model", "data", "task", "checkpoint", "matrix", "split")
+_DIVERGED = ("run", "epoch", "loss", "source")
+
+
+def save_diverged(path: str | Path, record: dict) -> None:
+    """Write a spectra file that stands for a diverged run: only the record, prefixed
+    ``diverged_`` (what :func:`check_diverged` looks for)."""
+    write_npz(path, **{f"diverged_{k}": np.asarray(record[k]) for k in _DIVERGED})
+
+
+def check_diverged(raw: dict[str, np.ndarray]) -> None:
+    """Raise :class:`UpstreamDiverged` if ``raw`` (a loaded spectra file) is a diverged record."""
+    if "diverged_epoch" in raw:
+        record = {k: raw[f"diverged_{k}"].item() for k in _DIVERGED}
+        raise UpstreamDiverged({**record, "epoch": int(record["epoch"]), "loss": float(record["loss"])})
+
+
+def write_diverged_stats(out_dir: Path, kind: str, record: dict) -> None:
+    """The outputs of an analysis of a diverged run: ``stats.json`` holding ``kind`` and the
+    ``diverged`` record, and an empty ``samples.npz``."""
+    write_npz(out_dir / "samples.npz")
+    write_json(out_dir / "stats.json", {"kind": kind, "run": record["run"], "diverged": record})
 
 
 @dataclass(frozen=True)
@@ -59,6 +80,7 @@ class ExactSpectra:
     def load(cls, path: str | Path) -> ExactSpectra:
         """Read a file written by :meth:`save`."""
         raw = read_npz(path)
+        check_diverged(raw)
         missing = [k for k in cls.__dataclass_fields__ if k not in raw]
         if missing:
             raise InputError(f"{path} is not a spectra file (missing {missing}); re-run spectra")

@@ -30,7 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 from rmtloss import data as data_mod
 from rmtloss import models
 from rmtloss._io import write_npz
-from rmtloss.errors import InputError, require
+from rmtloss.errors import InputError, UpstreamDiverged, require
 from rmtloss.hessian import (
     GGNOperator,
     HessianOperator,
@@ -40,7 +40,7 @@ from rmtloss.hessian import (
     slq,
     top_eigenpairs,
 )
-from rmtloss.results import ExactSpectra
+from rmtloss.results import ExactSpectra, save_diverged
 from rmtloss.stage import resolve_device, stage
 
 log = logging.getLogger("rmtloss.spectra")
@@ -58,7 +58,11 @@ def batch_indices(n: int, size: int, count: int, seed: int) -> np.ndarray:
 
 def load_trained(run_dir: Path, checkpoint: str, dtype: torch.dtype, device: torch.device
                  ) -> tuple[DictConfig, torch.nn.Module, data_mod.Dataset]:
-    """Rebuild a trained network and its data from a finished ``train`` stage folder."""
+    """Rebuild a trained network and its data from a finished ``train`` stage folder.
+
+    Raises:
+        UpstreamDiverged: the checkpoint is of a run whose loss became NaN or infinite.
+    """
     cfg_path, ckpt_path = run_dir / "config.yaml", run_dir / f"checkpoint_{checkpoint}.pt"
     for p in (ckpt_path, cfg_path):
         if not p.is_file():
@@ -67,9 +71,12 @@ def load_trained(run_dir: Path, checkpoint: str, dtype: torch.dtype, device: tor
     ds = data_mod.load(train_cfg.data)
     model = models.build(train_cfg.model, ds.input_shape, ds.num_classes)
     try:
-        state = torch.load(ckpt_path, map_location="cpu", weights_only=True)["state_dict"]
+        saved = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        state = saved["state_dict"]
     except Exception as exc:
         raise InputError(f"corrupt checkpoint {ckpt_path} ({exc}); re-run train") from exc
+    if saved.get("diverged"):
+        raise UpstreamDiverged({"run": str(run_dir), "source": str(ckpt_path), **saved["diverged"]})
     model.load_state_dict(state)
     return train_cfg, model.to(device, dtype).eval(), ds.to(dtype, device)
 
@@ -168,7 +175,13 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     return int(cfg.batch.seed), str(device)
 
 
-main = stage("spectra", "spectra", work)
+def write_diverged(cfg: DictConfig, out_dir: Path, record: dict) -> None:
+    """The output of a diverged run: the spectra file holds only the divergence record."""
+    name = "eigenvalues" if cfg.method == "exact" else cfg.method
+    save_diverged(out_dir / f"{name}.npz", {**record, "run": str(cfg.run_name)})
+
+
+main = stage("spectra", "spectra", work, diverged=write_diverged)
 
 if __name__ == "__main__":
     main()

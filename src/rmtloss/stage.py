@@ -3,6 +3,11 @@ provenance record into one folder (``hydra.run.dir``), and turns bad input into 
 
 A stage module defines ``main = stage("name", work)`` where ``work(cfg, out_dir)`` does the job and
 returns the seed and device it used (for the provenance record).
+
+A stage that reads a diverged training run (:class:`rmtloss.errors.UpstreamDiverged`) and was
+given ``diverged(cfg, out_dir, record)`` writes its outputs as that record and succeeds, so the
+workflow goes on and the figures and the ledger say which run diverged; other stages stop with
+the message.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from rmtloss._io import write_json, write_text
-from rmtloss.errors import ConfigError, InputError
+from rmtloss.errors import ConfigError, InputError, UpstreamDiverged
 from rmtloss.provenance import provenance
 
 if TYPE_CHECKING:
@@ -30,6 +35,7 @@ CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 log = logging.getLogger("rmtloss")
 
 Work = Callable[[DictConfig, Path], tuple[int | None, str]]
+OnDiverged = Callable[[DictConfig, Path, dict], None]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -45,7 +51,8 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def stage(name: str, config_name: str, work: Work) -> Callable[[], None]:
+def stage(name: str, config_name: str, work: Work, diverged: OnDiverged | None = None
+          ) -> Callable[[], None]:
     """Wrap ``work`` as a Hydra app that records config and provenance beside its outputs."""
 
     @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=config_name)
@@ -54,8 +61,12 @@ def stage(name: str, config_name: str, work: Work) -> Callable[[], None]:
         try:
             seed, device = work(cfg, out_dir)
         except (ConfigError, InputError) as exc:
-            print(f"rmtloss.{name}: {exc}", file=sys.stderr)
-            sys.exit(2)
+            if not (isinstance(exc, UpstreamDiverged) and diverged is not None):
+                print(f"rmtloss.{name}: {exc}", file=sys.stderr)
+                sys.exit(2)
+            log.warning("%s: recording a diverged run: %s", name, exc)
+            diverged(cfg, out_dir, exc.record)
+            seed, device = None, "cpu"
         write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
         write_json(out_dir / "provenance.json", provenance(seed=seed, device=device, stage=name))
         log.info("%s: outputs in %s", name, out_dir)

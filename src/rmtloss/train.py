@@ -14,8 +14,11 @@ run finishes. Different settings in the same folder start afresh (with a warning
 ``optimizer=adam`` trains with :class:`rmtloss.optim.DampedAdam` (``optimizer.eps``, ``optimizer.shrinkage``)
 and, with ``optimizer.learner.enabled=true``, the RMT damping learner starting from
 ``optimizer.eps``; its state is saved in ``resume.pt`` too. A loss that becomes NaN or infinite
-stops the run with :class:`Diverged` (the epoch and the loss), which the train stage reports as an
-error naming the learning rate and the sweeps record as a diverged run.
+stops the run with :class:`Diverged` (the epoch and the loss). With ``train.on_divergence=record``
+(the default) the stage still writes its outputs: ``metrics.csv`` ends with a row of the diverged
+epoch (its loss, NaN metrics) and ``checkpoint_final.pt`` carries ``diverged`` with the epoch and
+loss, which the later stages record instead of analysing; ``stop`` ends with an error naming the
+learning rate. The sweeps record diverged runs themselves.
 Settings follow ``GadamX/run_sgd.py`` (``papers_empirical.md`` section 3.2): momentum 0.9, weight
 decay 5e-4, batch size 64 here (128 there), and the schedule of :func:`linear_schedule`.
 """
@@ -61,10 +64,14 @@ class Diverged(ConfigError):
 
     Attributes:
         epoch: the epoch (1-based) in which it happened; loss: the value.
+        initial, model, rows: the initial model, the model when it happened and the metrics of
+            the finished epochs (what the train stage records; ``None`` where not given).
     """
 
-    def __init__(self, epoch: int, loss: float) -> None:
+    def __init__(self, epoch: int, loss: float, initial: torch.nn.Module | None = None,
+                 model: torch.nn.Module | None = None, rows: list | None = None) -> None:
         self.epoch, self.loss = epoch, loss
+        self.initial, self.model, self.rows = initial, model, rows
         super().__init__("optimizer.lr", f"training diverged in epoch {epoch} (loss {loss}); lower the "
                          "learning rate")
 
@@ -82,6 +89,8 @@ def validate(cfg: DictConfig, n_train: int) -> None:
             f"must be >= 0 (0: never; got {cfg.train.checkpoint_every})")
     require(cfg.train.schedule in ("linear", "constant"), "train.schedule",
             f"unknown schedule '{cfg.train.schedule}'; use linear or constant")
+    require(cfg.train.on_divergence in ("record", "stop"), "train.on_divergence",
+            f"unknown value '{cfg.train.on_divergence}'; use record or stop")
 
 
 @torch.no_grad()
@@ -94,12 +103,17 @@ def evaluate(model: torch.nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor, 
     return loss, metric
 
 
-def save_checkpoint(path: Path, model: torch.nn.Module, epoch: int, cfg: DictConfig) -> None:
-    """Save weights and the settings that rebuild the model, atomically."""
+def save_checkpoint(path: Path, model: torch.nn.Module, epoch: int, cfg: DictConfig,
+                    diverged: dict | None = None) -> None:
+    """Save weights and the settings that rebuild the model, atomically.
+
+    ``diverged`` (``{"epoch", "loss"}``) marks the weights of a run whose loss became NaN or
+    infinite; the spectra stage records such a checkpoint as diverged instead of analysing it.
+    """
     with atomic_path(path) as tmp:
         torch.save({"state_dict": model.state_dict(), "epoch": epoch,
                     "model": OmegaConf.to_container(cfg.model),
-                    "data": OmegaConf.to_container(cfg.data)}, tmp)
+                    "data": OmegaConf.to_container(cfg.data), "diverged": diverged}, tmp)
 
 
 RESUME = "resume.pt"
@@ -108,7 +122,8 @@ RESUME = "resume.pt"
 def _signature(cfg: DictConfig) -> str:
     """The settings a resumed run must share with the killed one (all but checkpointing)."""
     keep = {k: cfg[k] for k in ("model", "data", "optimizer")}
-    keep["train"] = {k: v for k, v in cfg.train.items() if k not in ("checkpoint_every", "resume")}
+    keep["train"] = {k: v for k, v in cfg.train.items()
+                     if k not in ("checkpoint_every", "resume", "on_divergence")}
     return OmegaConf.to_yaml(OmegaConf.create(OmegaConf.to_container(DictConfig(keep), resolve=True)))
 
 
@@ -177,7 +192,7 @@ def fit(cfg: DictConfig, ds: data_mod.Dataset, device: torch.device, resume_path
             idx = perm[start:start + bs]
             loss = loss_fn(model(ds.x_train[idx]), ds.y_train[idx])
             if not math.isfinite(value := float(loss.detach())):
-                raise Diverged(epoch + 1, value)
+                raise Diverged(epoch + 1, value, initial, model, rows)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -217,13 +232,22 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     ds = data_mod.load(cfg.data)
     validate(cfg, len(ds.x_train))
     ds = ds.to(torch.float32, device)
-    initial, model, rows = fit(cfg, ds, device, out_dir / RESUME)
+    try:
+        initial, model, rows = fit(cfg, ds, device, out_dir / RESUME)
+        diverged = None
+    except Diverged as exc:
+        if cfg.train.on_divergence == "stop":
+            raise
+        log.warning("%s; recording the run as diverged (train.on_divergence=record)", exc)
+        initial, model, rows = exc.initial, exc.model, exc.rows
+        diverged = {"epoch": exc.epoch, "loss": exc.loss}
+        rows = [*rows, {**dict.fromkeys(rows[0], math.nan), "epoch": exc.epoch, "train_loss": exc.loss}]
     final = rows[-1]
     log.info("trained %s on %s: train metric %.4f, test metric %.4f", cfg.model.name,
              cfg.data.name, final["train_metric"], final["test_metric"])
     save_checkpoint(out_dir / "checkpoint_init.pt", initial, 0, cfg)
     write_text(out_dir / "metrics.csv", _csv(rows))
-    save_checkpoint(out_dir / "checkpoint_final.pt", model.cpu(), int(cfg.train.epochs), cfg)
+    save_checkpoint(out_dir / "checkpoint_final.pt", model.cpu(), int(final["epoch"]), cfg, diverged)
     (out_dir / RESUME).unlink(missing_ok=True)
     return int(cfg.train.seed), str(device)
 

@@ -32,6 +32,12 @@ class Record:
         return f"{s['run']}: {what}, {state}, {where}"
 
 
+def diverged_runs(records: list[Record]) -> list[str]:
+    """``run (epoch e)`` of every record that stands for a diverged training run."""
+    return [f"{r.stats['run']} (epoch {r.stats['diverged']['epoch']})" for r in records
+            if "diverged" in r.stats]
+
+
 def load_records(stats_paths: list[str]) -> list[Record]:
     """Read each ``stats.json`` and the ``samples.npz`` beside it."""
     return [Record(read_json(p), read_npz(Path(p).with_name("samples.npz"))) for p in stats_paths]
