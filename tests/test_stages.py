@@ -80,6 +80,7 @@ def test_bad_spectra_settings_stop_with_a_clear_message(trained, tmp_path, overr
 def test_missing_checkpoint_names_the_file(tmp_path):
     proc = run_stage("spectra", f"run_dir={tmp_path / 'nowhere'}", f"hydra.run.dir={tmp_path / 's'}")
     assert proc.returncode == 2 and "checkpoint_final.pt" in proc.stderr and "train" in proc.stderr
+    assert not (tmp_path / "s").exists() or not any((tmp_path / "s").iterdir())
 
 
 def test_spectra_then_analysis_on_a_trained_network(trained, tmp_path):

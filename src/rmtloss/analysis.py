@@ -88,10 +88,6 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     """Load a spectra file, compute the statistics, write them."""
     require(cfg.task == "local_stats", "task", f"unknown analysis task '{cfg.task}'; "
             "use local_stats")
-    require(cfg.zero_cut is None or cfg.zero_cut >= 0, "zero_cut",
-            f"must be >= 0 or null (got {cfg.zero_cut})")
-    require(0 < cfg.unfold_fraction < 1, "unfold_fraction",
-            f"must be in (0, 1) (got {cfg.unfold_fraction})")
     sp = ExactSpectra.load(cfg.spectrum)
     if sp.eigenvalues.shape[1] < 4:
         raise InputError(f"spectrum too small to analyse: {cfg.spectrum} has "

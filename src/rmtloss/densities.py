@@ -346,18 +346,11 @@ def validate(cfg: DictConfig) -> None:
         "outliers",
         f"must be 'classes' or an integer >= 0 (got {cfg.outliers!r})",
     )
-    require(cfg.zero_cut >= 0 and cfg.zero_cut_quadrature >= 0, "zero_cut", "cut-offs must be >= 0")
     require(
         set(cfg.fit.families) <= set(families.FAMILIES),
         "fit.families",
         f"unknown family in {list(cfg.fit.families)}; choose from {', '.join(families.FAMILIES)}",
     )
-    require(
-        all(0 < x <= np.e for x in cfg.percolated.c),
-        "percolated.c",
-        "Bauer-Golinelli holds for mean degrees 0 < c <= e",
-    )
-    require(cfg.layered.p >= 3, "layered.p", f"must be >= 3 (got {cfg.layered.p})")
 
 
 def work(cfg: DictConfig, out_dir: Path) -> tuple[int | None, str]:

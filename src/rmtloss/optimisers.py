@@ -306,7 +306,6 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     """Run one task and write ``stats.json`` and ``samples.npz``."""
     require(cfg.task in TASKS, "task", f"unknown task '{cfg.task}'; choose one of {', '.join(TASKS)}")
     require(len(cfg.seeds) >= 1, "seeds", "give at least one seed")
-    require(all(e >= 0 for e in cfg.epsilons), "epsilons", f"must be >= 0 (got {list(cfg.epsilons)})")
     require(
         cfg.task in ("shrinkage_noise", "exp_returns") or cfg.optimizer.name == "adam",
         "optimizer",

@@ -81,26 +81,6 @@ def load_trained(run_dir: Path, checkpoint: str, dtype: torch.dtype, device: tor
     return train_cfg, model.to(device, dtype).eval(), ds.to(dtype, device)
 
 
-METHODS = ("exact", "lanczos", "slq", "topk")
-
-
-def validate(cfg: DictConfig) -> None:
-    """Check the spectra settings before any work."""
-    require(cfg.method in METHODS, "method",
-            f"unknown method '{cfg.method}'; use one of {', '.join(METHODS)}")
-    require(cfg.matrix in ("hessian", "ggn"), "matrix",
-            f"unknown matrix '{cfg.matrix}'; use hessian or ggn")
-    require(cfg.checkpoint in ("init", "final"), "checkpoint",
-            f"unknown checkpoint '{cfg.checkpoint}'; use init or final")
-    require(cfg.split in ("train", "test"), "split", f"unknown split '{cfg.split}'")
-    require(cfg.batch.size > 0, "batch.size", f"must be > 0 (got {cfg.batch.size})")
-    require(cfg.batch.count > 0, "batch.count", f"must be > 0 (got {cfg.batch.count})")
-    require(cfg.dtype in ("float32", "float64"), "dtype", f"use float32 or float64 (got {cfg.dtype})")
-    require(cfg.lanczos.num_steps > 0, "lanczos.num_steps", "must be > 0")
-    require(cfg.lanczos.num_probes > 0, "lanczos.num_probes", "must be > 0")
-    require(cfg.lanczos.k > 0, "lanczos.k", "must be > 0")
-
-
 def chunks(x: torch.Tensor, y: torch.Tensor, rows: np.ndarray, size: int
            ) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The samples ``rows`` in consecutive mini-batches of at most ``size``."""
@@ -140,7 +120,6 @@ def _stack(results: list[object]) -> dict[str, np.ndarray]:
 
 def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     """Compute and save the spectra (exact eigenvalues, or Lanczos / SLQ / top-k results)."""
-    validate(cfg)
     device = resolve_device(cfg.device)
     dtype = torch.float64 if cfg.method == "exact" else getattr(torch, cfg.dtype)
     train_cfg, model, ds = load_trained(Path(cfg.run_dir), cfg.checkpoint, dtype, device)

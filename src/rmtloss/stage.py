@@ -22,6 +22,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from rmtloss import schema
 from rmtloss._io import write_json, write_text
 from rmtloss.errors import ConfigError, InputError, UpstreamDiverged
 from rmtloss.provenance import provenance
@@ -53,12 +54,18 @@ def resolve_device(name: str) -> torch.device:
 
 def stage(name: str, config_name: str, work: Work, diverged: OnDiverged | None = None
           ) -> Callable[[], None]:
-    """Wrap ``work`` as a Hydra app that records config and provenance beside its outputs."""
+    """Wrap ``work`` as a Hydra app that records config and provenance beside its outputs.
+
+    The config is typed by its schema (:mod:`rmtloss.schema`) and its ranges are checked before
+    ``work`` runs.
+    """
+    schema.register()
 
     @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=config_name)
     def _app(cfg: DictConfig) -> None:
         out_dir = Path(HydraConfig.get().runtime.output_dir)
         try:
+            schema.check(cfg)
             seed, device = work(cfg, out_dir)
         except (ConfigError, InputError) as exc:
             if not (isinstance(exc, UpstreamDiverged) and diverged is not None):

@@ -77,20 +77,12 @@ class Diverged(ConfigError):
 
 
 def validate(cfg: DictConfig, n_train: int) -> None:
-    """Check the training settings against each other and the data, before any work."""
+    """Check the training settings against each other and the data, before any work (the ranges
+    of single settings are the schema's, :class:`rmtloss.schema.TrainConfig`)."""
     optim.build_optimizer(cfg.optimizer, [torch.zeros(1, requires_grad=True)])  # checks the settings
-    require(cfg.train.epochs >= 0, "train.epochs", f"must be >= 0 (got {cfg.train.epochs})")
-    require(cfg.train.batch_size > 0, "train.batch_size",
-            f"must be > 0 (got {cfg.train.batch_size})")
     require(cfg.train.batch_size <= n_train, "train.batch_size",
             f"{cfg.train.batch_size} is larger than the {n_train} training samples of "
             f"{cfg.data.name}; lower it")
-    require(cfg.train.checkpoint_every >= 0, "train.checkpoint_every",
-            f"must be >= 0 (0: never; got {cfg.train.checkpoint_every})")
-    require(cfg.train.schedule in ("linear", "constant"), "train.schedule",
-            f"unknown schedule '{cfg.train.schedule}'; use linear or constant")
-    require(cfg.train.on_divergence in ("record", "stop"), "train.on_divergence",
-            f"unknown value '{cfg.train.on_divergence}'; use record or stop")
 
 
 @torch.no_grad()
