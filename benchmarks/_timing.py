@@ -26,3 +26,13 @@ def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def flops(fn: Callable[[], object]) -> int:
+    """Floating-point operations of one call, counted by ``torch.utils.flop_counter`` (matrix
+    products and convolutions, the work that dominates a network; device independent)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()

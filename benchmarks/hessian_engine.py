@@ -7,7 +7,9 @@
 Same model, data, dtype (float32, PyHessian's), probe count and Lanczos steps for every tool:
 
 1. HVP cost: one Hessian-vector product over the data set against one gradient (autograd), and
-   ``matmat`` with 8 columns per column;
+   ``matmat`` with 8 columns per column, in time and in floating-point operations (counted by
+   ``torch.utils.flop_counter`` on one batch), for both product modes (forward-over-reverse,
+   the default, and reverse-over-reverse, ``mode="reverse"``);
 2. SLQ density: ``rmtloss.hessian.slq`` (all probes advanced together, one ``matmat`` per step)
    against PyHessian's ``hessian.density`` (one probe after another) and against the same ``slq``
    driven by curvlinops' ``HessianLinearOperator``;
@@ -29,7 +31,7 @@ import platform
 
 import numpy as np
 import torch
-from _timing import pick_device, timed
+from _timing import flops, pick_device, timed
 from omegaconf import OmegaConf
 from torch import nn
 
@@ -83,6 +85,8 @@ def main() -> None:  # noqa: PLR0915
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--probes", type=int, default=2)
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    ap.add_argument("--mode", choices=["forward", "reverse"], default="forward",
+                    help="product mode of our operator in the SLQ comparison")
     args = ap.parse_args()
     device = pick_device(args.device)
 
@@ -97,20 +101,26 @@ def main() -> None:  # noqa: PLR0915
     ce = nn.CrossEntropyLoss()
     params = [p for p in model.parameters() if p.requires_grad]
 
-    ours = HessianOperator(model, ce, batches)
+    modes = {m: HessianOperator(model, ce, batches, mode=m) for m in ("forward", "reverse")}
+    ours = modes[args.mode]
     p = ours.size
     v = torch.randn(p, dtype=torch.float64, generator=gen).to(device)
+    mat8 = torch.randn(p, 8, dtype=torch.float64, device=device)
 
-    def gradient() -> list[torch.Tensor]:
-        loss = sum(ce(model(a), b) * len(a) / args.samples for a, b in batches)
+    def gradient(data: list = batches) -> list[torch.Tensor]:
+        loss = sum(ce(model(a), b) * len(a) / sum(len(a) for a, _ in data) for a, b in data)
         return torch.autograd.grad(loss, params)
 
-    gradient(), ours.matvec(v), ours.gradient()  # warm-up
+    one = {m: HessianOperator(model, ce, batches[:1], mode=m, check_deterministic=False) for m in modes}
+    f_grad = flops(lambda: gradient(batches[:1]))
+    f_hvp = {m: flops(lambda op=op: op.matvec(v)) / f_grad for m, op in one.items()}
+    f_mm8 = {m: flops(lambda op=op: op.matmat(mat8)) / 8 / f_grad for m, op in one.items()}
+    gradient(), ours.gradient(), [op.matvec(v) for op in modes.values()]  # warm-up
     t_grad = min(timed(gradient)[0] for _ in range(3))
     t_fgrad = min(timed(ours.gradient)[0] for _ in range(3))
-    t_hvp = min(timed(lambda: ours.matvec(v))[0] for _ in range(3))
-    mat8 = torch.randn(p, 8, dtype=torch.float64, device=device)
-    t_mm8 = min(timed(lambda: ours.matmat(mat8))[0] for _ in range(2))
+    t_hvps = {m: min(timed(lambda op=op: op.matvec(v))[0] for _ in range(3)) for m, op in modes.items()}
+    t_mm8s = {m: min(timed(lambda op=op: op.matmat(mat8))[0] for _ in range(2)) for m, op in modes.items()}
+    t_hvp = t_hvps[args.mode]
 
     import curvlinops
     from pyhessian import hessian as pyhessian_hessian
@@ -127,14 +137,17 @@ def main() -> None:  # noqa: PLR0915
     trace = hutchinson_trace(ours, num_probes=64, seed=123, batch=8)
 
     print(f"model {args.model}, P = {p}, N = {args.samples} in batches of {args.batch}, float32, "
-          f"Lanczos steps {args.steps}, probes {args.probes}; torch {torch.__version__}, "
+          f"Lanczos steps {args.steps}, probes {args.probes}, our mode {args.mode}; "
+          f"torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, {platform.machine()}, device {device_name(device)}")
     print(f"  gradient (autograd)            {t_grad:8.3f} s")
     print(f"  gradient (torch.func, operator){t_fgrad:8.3f} s")
-    print(f"  rmtloss HVP                    {t_hvp:8.3f} s   HVP / gradient = {t_hvp / t_grad:.2f} "
-          f"(autograd), {t_hvp / t_fgrad:.2f} (torch.func)")
-    print(f"  rmtloss matmat, per column (8) {t_mm8 / 8:8.3f} s   per-column / gradient = "
-          f"{t_mm8 / 8 / t_grad:.2f}")
+    for m in modes:
+        print(f"  rmtloss HVP, {m:<8}          {t_hvps[m]:8.3f} s   HVP / gradient = "
+              f"{t_hvps[m] / t_grad:.2f} (autograd), {t_hvps[m] / t_fgrad:.2f} (torch.func); "
+              f"in flops {f_hvp[m]:.2f}")
+        print(f"  rmtloss matmat, {m:<8} per column (8) {t_mm8s[m] / 8:8.3f} s   per-column / "
+              f"gradient = {t_mm8s[m] / 8 / t_grad:.2f}; in flops {f_mm8[m]:.2f}")
     print(f"  curvlinops HVP                 {t_cl_hvp:8.3f} s   / ours = {t_cl_hvp / t_hvp:.2f}")
     print(f"{'SLQ density':<30}{'seconds':>10}{'time / ours':>13}{'mean':>12}{'2nd moment':>13}"
           f"{'max Ritz':>11}")

@@ -78,6 +78,18 @@ def test_matmat_equals_stacked_matvecs(net):
         torch.testing.assert_close(op.matmat(v), stacked, rtol=1e-12, atol=1e-14)
 
 
+def test_reverse_over_reverse_products_equal_the_exact_hessian(net):
+    model, x, y = net
+    exact = exact_hessian(model, CE, [(x, y)])
+    batches = [(x[:30], y[:30]), (x[30:], y[30:])]
+    fwd, rev = HessianOperator(model, CE, batches), HessianOperator(model, CE, batches, mode="reverse")
+    v = torch.randn(fwd.size, 6, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    torch.testing.assert_close(rev.matmat(v), exact @ v, rtol=1e-10, atol=1e-13)
+    torch.testing.assert_close(rev.matvec(v[:, 0]), fwd.matvec(v[:, 0]), rtol=1e-10, atol=1e-13)
+    with pytest.raises(ConfigError, match="mode"):
+        HessianOperator(model, CE, batches, mode="sideways")
+
+
 def test_uneven_batches_do_not_change_the_operator(net):
     model, x, y = net
     whole = HessianOperator(model, CE, [(x, y)])

@@ -109,7 +109,7 @@ def test_topk_and_slq_stages_agree_with_the_exact_spectrum(trained, tmp_path):
     common = [f"run_dir={trained}", "batch.count=1", "batch.size=200", "batch.seed=3"]
     assert run_stage("spectra", *common, f"hydra.run.dir={tmp_path / 'exact'}").returncode == 0
     proc = run_stage("spectra", *common, "method=topk", "lanczos.k=3", "lanczos.num_steps=120",
-                     f"hydra.run.dir={tmp_path / 'topk'}")
+                     "hvp=reverse", f"hydra.run.dir={tmp_path / 'topk'}")
     assert proc.returncode == 0, proc.stderr
     with np.load(tmp_path / "exact" / "eigenvalues.npz") as e, np.load(tmp_path / "topk" / "topk.npz") as t:
         exact = np.sort(e["eigenvalues"][0])[::-1][:3]

@@ -226,6 +226,7 @@ class SpectraConfig:
     chunk_size: int | None = entry(ge=1)
     dtype: str = entry(choices=("float32", "float64"))
     bn_mode: str = entry(choices=("eval", "train"))
+    hvp: str = entry(choices=("forward", "reverse"))
     lanczos: SpectraLanczos = section(SpectraLanczos)
     device: str = entry()
 

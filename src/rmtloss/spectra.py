@@ -95,8 +95,9 @@ def _exact(cfg: DictConfig, model: torch.nn.Module, loss_fn, data) -> np.ndarray
 
 
 def _iterative(cfg: DictConfig, model: torch.nn.Module, loss_fn, data) -> object:  # noqa: ANN001
-    cls = HessianOperator if cfg.matrix == "hessian" else GGNOperator
-    op = cls(model, loss_fn, data, bn_mode=cfg.bn_mode, chunk_size=cfg.chunk_size)
+    kw = {"bn_mode": cfg.bn_mode, "chunk_size": cfg.chunk_size}
+    op = (HessianOperator(model, loss_fn, data, mode=cfg.hvp, **kw) if cfg.matrix == "hessian"
+          else GGNOperator(model, loss_fn, data, **kw))
     lz = cfg.lanczos
     if cfg.method == "lanczos":
         return lanczos(op, lz.num_steps, lz.seed, tol=lz.tol)
