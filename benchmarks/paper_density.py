@@ -35,6 +35,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--probes", type=int, default=1)
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    ap.add_argument("--mode", choices=["forward", "reverse"], default="forward", help="Hessian product mode")
     ap.add_argument(
         "--max-seconds",
         type=float,
@@ -52,12 +53,15 @@ def main() -> None:
     x = torch.randn(args.samples, 3 * 32 * 32, generator=gen).to(device)
     y = torch.randint(0, 100, (args.samples,), generator=gen).to(device)
     batches = list(zip(x.split(args.batch), y.split(args.batch), strict=True))
-    op = HessianOperator(model, nn.functional.cross_entropy, batches, check_deterministic=False)
+    op = HessianOperator(
+        model, nn.functional.cross_entropy, batches, check_deterministic=False, mode=args.mode
+    )
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     print(
         f"{args.model}: P = {num_params(model)}, N = {args.samples} (synthetic, CIFAR-100 shape), "
         f"batches of {args.batch}, float32 products, float64 Lanczos; {args.steps} steps, "
-        f"{args.probes} probe(s); torch {torch.__version__}, {platform.machine()}, {gpu}",
+        f"{args.probes} probe(s), {args.mode} products; torch {torch.__version__}, "
+        f"{platform.machine()}, {gpu}",
         flush=True,
     )
     v = torch.randn(op.size, dtype=torch.float64, device=device)
