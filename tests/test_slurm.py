@@ -159,6 +159,8 @@ def test_smoke_dag_runs_through_sbatch_with_the_same_outputs_as_a_local_run(slur
         str(REPO / "workflow/profiles/slurm"),
         "--jobs",
         "4",
+        "--seconds-between-status-checks",  # the profile keeps Snakemake's polite 10 s for clusters
+        "2",
         "--config",
         "scale=smoke",
     ]
