@@ -53,6 +53,7 @@ MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 SchedulerType=sched/backfill
+SlurmdParameters=config_overrides
 NodeName={host} CPUs={cpus} RealMemory={mem} State=UNKNOWN
 PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
 """
@@ -109,7 +110,9 @@ def slurm(tmp_path_factory) -> Iterator[dict[str, str]]:
     conf.parent.mkdir(parents=True, exist_ok=True)
     conf.write_text(
         SLURM_CONF.format(
-            host=host, d=d, cpus=os.cpu_count(), mem=mem, ctld_port=_free_port(), d_port=_free_port()
+            # twice the cores (config_overrides lets slurmd accept it): a job spends much of its
+            # time starting Python and waiting on the scheduler, so two per core keep them busy
+            host=host, d=d, cpus=2 * os.cpu_count(), mem=mem, ctld_port=_free_port(), d_port=_free_port()
         )
     )
     env = {**os.environ, "SLURM_CONF": str(conf)}
@@ -158,7 +161,7 @@ def test_smoke_dag_runs_through_sbatch_with_the_same_outputs_as_a_local_run(slur
         "--profile",
         str(REPO / "workflow/profiles/slurm"),
         "--jobs",
-        "4",
+        "8",
         "--seconds-between-status-checks",  # the profile keeps Snakemake's polite 10 s for clusters
         "2",
         "--config",
