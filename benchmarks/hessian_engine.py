@@ -87,6 +87,8 @@ def main() -> None:  # noqa: PLR0915
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     ap.add_argument("--mode", choices=["forward", "reverse"], default="forward",
                     help="product mode of our operator in the SLQ comparison")
+    ap.add_argument("--flops-only", action="store_true",
+                    help="print the FLOP ratios of one batch and stop (no timings, no peers)")
     args = ap.parse_args()
     device = pick_device(args.device)
 
@@ -108,13 +110,18 @@ def main() -> None:  # noqa: PLR0915
     mat8 = torch.randn(p, 8, dtype=torch.float64, device=device)
 
     def gradient(data: list = batches) -> list[torch.Tensor]:
-        loss = sum(ce(model(a), b) * len(a) / sum(len(a) for a, _ in data) for a, b in data)
-        return torch.autograd.grad(loss, params)
+        n = sum(len(a) for a, _ in data)
+        return torch.autograd.grad(sum(ce(model(a), b) * len(a) / n for a, b in data), params)
 
     one = {m: HessianOperator(model, ce, batches[:1], mode=m, check_deterministic=False) for m in modes}
     f_grad = flops(lambda: gradient(batches[:1]))
     f_hvp = {m: flops(lambda op=op: op.matvec(v)) / f_grad for m, op in one.items()}
     f_mm8 = {m: flops(lambda op=op: op.matmat(mat8)) / 8 / f_grad for m, op in one.items()}
+    if args.flops_only:
+        print(f"model {args.model}, P = {p}, one batch of {len(batches[0][0])}; FLOPs / gradient FLOPs")
+        for m in modes:
+            print(f"  {m:<8} HVP {f_hvp[m]:.3f}   matmat per column (8) {f_mm8[m]:.3f}")
+        return
     gradient(), ours.gradient(), [op.matvec(v) for op in modes.values()]  # warm-up
     t_grad = min(timed(gradient)[0] for _ in range(3))
     t_fgrad = min(timed(ours.gradient)[0] for _ in range(3))

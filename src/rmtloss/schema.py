@@ -15,6 +15,7 @@ model and data set names are checked by the stages against their own registries.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
@@ -42,18 +43,19 @@ class Range:
             return None
         if self.choices is not None:
             return None if value in self.choices else f"must be one of {', '.join(self.choices)}"
-        for bound, ok, word in ((self.ge, lambda b: value >= b, ">="), (self.gt, lambda b: value > b, ">"),
-                                (self.le, lambda b: value <= b, "<="), (self.lt, lambda b: value < b, "<")):
-            if bound is not None and not ok(bound):
+        for bound, ok, word in ((self.ge, operator.ge, ">="), (self.gt, operator.gt, ">"),
+                                (self.le, operator.le, "<="), (self.lt, operator.lt, "<")):
+            if bound is not None and not ok(value, bound):
                 return f"must be {word} {bound}"
         return None
 
 
 def entry(*, ge: float | None = None, gt: float | None = None, le: float | None = None,
-            lt: float | None = None, choices: Sequence[str] | None = None) -> Any:
-    """A schema field whose value comes from the YAML, with an optional :class:`Range`."""
+          lt: float | None = None, choices: Sequence[str] | None = None, default: Any = MISSING) -> Any:
+    """A schema field with an optional :class:`Range`; its value comes from the YAML (``MISSING``)
+    unless the key is optional there and has a ``default``."""
     rng = Range(ge, gt, le, lt, tuple(choices) if choices is not None else None)
-    return field(default=MISSING, metadata={"range": rng})
+    return field(default=default, metadata={"range": rng})
 
 
 def section(cls: type) -> Any:
@@ -173,9 +175,6 @@ class AdamOptimizer:
 
 
 # -- stages --------------------------------------------------------------------------------------
-DEVICE = "auto, cpu, cuda or cuda:N (checked when the device is opened)"
-
-
 @dataclass
 class TrainSettings:
     epochs: int = entry(ge=0)
@@ -416,10 +415,10 @@ class GPSetting:
     samples: int = entry(ge=1)
     kp: float = entry()
     kpp: float = entry()
-    conditional: int | None = field(default=None, metadata={"range": Range(ge=1)})
-    degeneracy: int = field(default=0, metadata={"range": Range(ge=0)})
-    outliers: int = field(default=0, metadata={"range": Range(ge=0)})
-    outlier_scale: float = field(default=0.0, metadata={"range": Range(ge=0.0)})
+    conditional: int | None = entry(ge=1, default=None)
+    degeneracy: int = entry(ge=0, default=0)
+    outliers: int = entry(ge=0, default=0)
+    outlier_scale: float = entry(ge=0.0, default=0.0)
 
 
 @dataclass
