@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import io
 import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hydra import compose, initialize_config_dir
+from hydra.errors import ConfigCompositionException
+from omegaconf.errors import OmegaConfBaseException
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -18,6 +25,42 @@ def run_stage(stage: str, *overrides: str, cwd: Path | None = None) -> subproces
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.run([sys.executable, "-m", f"rmtloss.{stage}", *overrides], cwd=cwd or REPO,
                           capture_output=True, text=True, env=env, timeout=600)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """What :func:`run_in_process` saw: the exit status the app would give and its message."""
+
+    returncode: int
+    stderr: str
+
+
+def run_in_process(stage: str, *overrides: str, out: Path) -> Refusal:
+    """Compose ``stage``'s config with ``overrides`` and run it here as its Hydra app would.
+
+    For the many bad-input tests: the same composition, schema check, work and message as
+    :func:`run_stage`, without starting Python and importing torch again (about 4 s a test). A
+    composition error (unknown key or group option, wrong type) is Hydra's exit status 1 with its
+    message; the app's own refusals exit 2. ``tests/test_schema.py`` keeps subprocess runs of both.
+    """
+    from rmtloss import schema
+    from rmtloss.stage import CONFIG_DIR
+
+    module = "rmtloss.figures.__main__" if stage == "figures" else f"rmtloss.{stage}"
+    app = importlib.import_module(module).main
+    schema.register()
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            cfg = compose(config_name=app.config_name, overrides=list(overrides))
+    except (ConfigCompositionException, OmegaConfBaseException) as exc:
+        return Refusal(1, f"{exc} {exc.__cause__ or ''}")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            app.run(cfg, out)
+        except SystemExit as exc:
+            return Refusal(int(exc.code), err.getvalue())
+    return Refusal(0, err.getvalue())
 
 
 @pytest.fixture(scope="session")

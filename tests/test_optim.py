@@ -12,7 +12,7 @@ import torch
 from omegaconf import OmegaConf
 from torch import nn
 
-from conftest import run_stage
+from conftest import run_in_process, run_stage
 from rmtloss import nqm, optim, train
 from rmtloss.data import Dataset
 from rmtloss.errors import ConfigError
@@ -259,6 +259,6 @@ def test_epsilon_sweep_records_a_diverged_sgd_rate_and_resumes_finished_runs(tmp
 )
 def test_bad_sweep_settings_are_refused_and_nothing_is_written(tmp_path, override, setting):
     task = "damping_learner" if "learner" in override else "epsilon_sweep"
-    proc = run_stage("optimisers", f"task={task}", *SMALL, override, f"hydra.run.dir={tmp_path / 'o'}")
+    proc = run_in_process("optimisers", f"task={task}", *SMALL, override, out=tmp_path / "o")
     assert proc.returncode == 2 and f"`{setting}`" in proc.stderr, proc.stderr[-2000:]
     assert not (tmp_path / "o" / "stats.json").exists()

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, run_stage
+from conftest import REPO, run_in_process, run_stage
 
 BAD_TRAIN = [
     (["model.name=transformer"], "model.name"),
@@ -29,14 +29,14 @@ BAD_TRAIN = [
 @pytest.mark.parametrize(("overrides", "message"), BAD_TRAIN)
 def test_bad_training_settings_stop_with_a_clear_message(tmp_path, overrides, message):
     out = tmp_path / "run"
-    proc = run_stage("train", *overrides, "train.epochs=1", f"hydra.run.dir={out}")
+    proc = run_in_process("train", *overrides, "train.epochs=1", out=out)
     assert proc.returncode != 0
     assert message in proc.stderr
     assert not out.exists() or not any(out.iterdir()), "a failed stage wrote output"
 
 
 def test_unknown_model_group_lists_the_options(tmp_path):
-    proc = run_stage("train", "model=transformer", f"hydra.run.dir={tmp_path / 'run'}")
+    proc = run_in_process("train", "model=transformer", out=tmp_path / "run")
     assert proc.returncode != 0
     assert "model/transformer" in proc.stderr and "mlp" in proc.stderr
 
@@ -72,13 +72,13 @@ def test_training_is_reproducible(trained, tmp_path):
 ])
 def test_bad_spectra_settings_stop_with_a_clear_message(trained, tmp_path, overrides, message):
     out = tmp_path / "spectra"
-    proc = run_stage("spectra", f"run_dir={trained}", *overrides, f"hydra.run.dir={out}")
+    proc = run_in_process("spectra", f"run_dir={trained}", *overrides, out=out)
     assert proc.returncode == 2 and message in proc.stderr
     assert not out.exists() or not any(out.iterdir())
 
 
 def test_missing_checkpoint_names_the_file(tmp_path):
-    proc = run_stage("spectra", f"run_dir={tmp_path / 'nowhere'}", f"hydra.run.dir={tmp_path / 's'}")
+    proc = run_in_process("spectra", f"run_dir={tmp_path / 'nowhere'}", out=tmp_path / "s")
     assert proc.returncode == 2 and "checkpoint_final.pt" in proc.stderr and "train" in proc.stderr
     assert not (tmp_path / "s").exists() or not any((tmp_path / "s").iterdir())
 
@@ -100,7 +100,7 @@ def test_spectra_then_analysis_on_a_trained_network(trained, tmp_path):
 def test_corrupt_spectra_file_is_reported(tmp_path):
     bad = tmp_path / "eigenvalues.npz"
     bad.write_bytes(b"not a zip file")
-    proc = run_stage("analysis", f"spectrum={bad}", f"hydra.run.dir={tmp_path / 'a'}")
+    proc = run_in_process("analysis", f"spectrum={bad}", out=tmp_path / "a")
     assert proc.returncode == 2 and "corrupt" in proc.stderr
     assert not (tmp_path / "a").exists() or not any((tmp_path / "a").iterdir())
 
@@ -118,13 +118,13 @@ def test_topk_and_slq_stages_agree_with_the_exact_spectrum(trained, tmp_path):
 
 
 def test_complexity_stage_refuses_p_below_3(tmp_path):
-    proc = run_stage("complexity", "p=2", f"hydra.run.dir={tmp_path / 'c'}")
+    proc = run_in_process("complexity", "p=2", out=tmp_path / "c")
     assert proc.returncode == 2 and "`p`" in proc.stderr
     assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
 
 
 def test_complexity_stage_refuses_an_unknown_gan_density_solver(tmp_path):
-    proc = run_stage("complexity", "task=gan_spectrum", "gan.lsd=cubic", f"hydra.run.dir={tmp_path / 'g'}")
+    proc = run_in_process("complexity", "task=gan_spectrum", "gan.lsd=cubic", out=tmp_path / "g")
     assert proc.returncode == 2 and "`gan.lsd`" in proc.stderr and "quartic" in proc.stderr
     assert not (tmp_path / "g").exists() or not any((tmp_path / "g").iterdir())
 
@@ -136,7 +136,7 @@ def test_complexity_stage_refuses_an_unknown_gan_density_solver(tmp_path):
     (["task=fit", "spectrum=x.npz", "outliers=some"], "`outliers`"),
 ])
 def test_densities_stage_refuses_bad_settings(tmp_path, overrides, message):
-    proc = run_stage("densities", *overrides, f"hydra.run.dir={tmp_path / 'd'}")
+    proc = run_in_process("densities", *overrides, out=tmp_path / "d")
     assert proc.returncode == 2 and message in proc.stderr
     assert not (tmp_path / "d").exists() or not any((tmp_path / "d").iterdir())
 
@@ -144,7 +144,7 @@ def test_densities_stage_refuses_bad_settings(tmp_path, overrides, message):
 def test_densities_fit_reports_a_file_that_is_not_a_spectrum(tmp_path):
     bad = tmp_path / "bad.npz"
     np.savez(bad, x=np.arange(3))
-    proc = run_stage("densities", "task=fit", f"spectrum={bad}", f"hydra.run.dir={tmp_path / 'd'}")
+    proc = run_in_process("densities", "task=fit", f"spectrum={bad}", out=tmp_path / "d")
     assert proc.returncode == 2 and "not a spectra file" in proc.stderr
 
 
@@ -176,7 +176,7 @@ def test_densities_fit_of_goe_spectra_prefers_the_semicircle(tmp_path):
 ])
 def test_outliers_stage_refuses_bad_settings(tmp_path, overrides, message):
     out = tmp_path / "o"
-    proc = run_stage("outliers", *overrides, "synthetic.n=100", f"hydra.run.dir={out}")
+    proc = run_in_process("outliers", *overrides, "synthetic.n=100", out=out)
     assert proc.returncode != 0 and message in proc.stderr
     assert not out.exists() or not any(out.iterdir())
 

@@ -57,13 +57,13 @@ def stage(name: str, config_name: str, work: Work, diverged: OnDiverged | None =
     """Wrap ``work`` as a Hydra app that records config and provenance beside its outputs.
 
     The config is typed by its schema (:mod:`rmtloss.schema`) and its ranges are checked before
-    ``work`` runs.
+    ``work`` runs. The returned app also carries ``run(cfg, out_dir)`` (what the app does with a
+    composed config, exiting with status 2 and a message on bad input) and ``config_name``, so a
+    composed config can be run in this process (the tests do).
     """
     schema.register()
 
-    @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=config_name)
-    def _app(cfg: DictConfig) -> None:
-        out_dir = Path(HydraConfig.get().runtime.output_dir)
+    def run(cfg: DictConfig, out_dir: Path) -> None:
         try:
             schema.check(cfg)
             seed, device = work(cfg, out_dir)
@@ -78,4 +78,10 @@ def stage(name: str, config_name: str, work: Work, diverged: OnDiverged | None =
         write_json(out_dir / "provenance.json", provenance(seed=seed, device=device, stage=name))
         log.info("%s: outputs in %s", name, out_dir)
 
+    @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=config_name)
+    def _app(cfg: DictConfig) -> None:
+        run(cfg, Path(HydraConfig.get().runtime.output_dir))
+
+    _app.run = run
+    _app.config_name = config_name
     return _app
