@@ -77,6 +77,42 @@ def moments(nodes: np.ndarray, weights: np.ndarray) -> tuple[float, float, float
             float(nodes.max()))
 
 
+def peer_flops(model: nn.Module, ce: nn.Module, params: list, batch: list, v: torch.Tensor) -> dict:
+    """FLOPs of one Hessian-vector product of PyHessian (its ``dataloader_hv_product``, the product
+    its ``density`` takes once per probe and Lanczos step) and of curvlinops, on ``batch``, where
+    the ``bench`` extra is installed."""
+    out = {}
+    try:
+        import curvlinops
+        from pyhessian import hessian as pyhessian_hessian
+    except ImportError:
+        return out
+    pyh = pyhessian_hessian(model, ce, dataloader=batch, cuda=v.device.type == "cuda")
+    chunks = [c.reshape(q.shape).float() for c, q in zip(v.split([q.numel() for q in params]), params,
+                                                           strict=True)]
+    out["PyHessian HVP"] = flops(lambda: pyh.dataloader_hv_product(chunks))
+    cl = curvlinops.HessianLinearOperator(model, ce, params, batch)
+    out["curvlinops HVP"] = flops(lambda: cl @ v.float())
+    return out
+
+
+def print_flops(args: argparse.Namespace, model: nn.Module, ce: nn.Module, params: list, batch: list,
+                one: dict, f_grad: int, f_hvp: dict) -> None:
+    """The ``--flops-only`` table: products in gradients' FLOPs, and the FLOP bound of the SLQ
+    speed-up over a tool that takes one product per probe and step."""
+    k = args.columns
+    mat = torch.randn(one["forward"].size, k, dtype=torch.float64, device=batch[0][0].device)
+    f_mm = {m: flops(lambda op=op: op.matmat(mat)) / k / f_grad for m, op in one.items()}
+    print(f"model {args.model}, P = {one['forward'].size}, one batch of {len(batch[0][0])}; "
+          f"FLOPs / gradient FLOPs")
+    for m in one:
+        print(f"  rmtloss {m:<8} HVP {f_hvp[m]:.3f}   matmat per column ({k}) {f_mm[m]:.3f}")
+    v = torch.randn(one["forward"].size, dtype=torch.float64, device=mat.device)
+    for name, f in peer_flops(model, ce, params, batch, v).items():
+        print(f"  {name:<22} {f / f_grad:.3f}   SLQ with {k} probes, FLOPs {name.split()[0]} / ours: "
+              + ", ".join(f"{m} {f / f_grad / f_mm[m]:.2f}" for m in one))
+
+
 def main() -> None:  # noqa: PLR0915
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", choices=list(MODELS), default="mnist_mlp")
@@ -88,7 +124,9 @@ def main() -> None:  # noqa: PLR0915
     ap.add_argument("--mode", choices=["forward", "reverse"], default="forward",
                     help="product mode of our operator in the SLQ comparison")
     ap.add_argument("--flops-only", action="store_true",
-                    help="print the FLOP ratios of one batch and stop (no timings, no peers)")
+                    help="print the FLOP ratios of one batch and stop (no timings)")
+    ap.add_argument("--columns", type=int, default=8,
+                    help="columns K of the matmat whose FLOPs per column are counted (--flops-only)")
     args = ap.parse_args()
     device = pick_device(args.device)
 
@@ -116,12 +154,10 @@ def main() -> None:  # noqa: PLR0915
     one = {m: HessianOperator(model, ce, batches[:1], mode=m, check_deterministic=False) for m in modes}
     f_grad = flops(lambda: gradient(batches[:1]))
     f_hvp = {m: flops(lambda op=op: op.matvec(v)) / f_grad for m, op in one.items()}
-    f_mm8 = {m: flops(lambda op=op: op.matmat(mat8)) / 8 / f_grad for m, op in one.items()}
     if args.flops_only:
-        print(f"model {args.model}, P = {p}, one batch of {len(batches[0][0])}; FLOPs / gradient FLOPs")
-        for m in modes:
-            print(f"  {m:<8} HVP {f_hvp[m]:.3f}   matmat per column (8) {f_mm8[m]:.3f}")
+        print_flops(args, model, ce, params, batches[:1], one, f_grad, f_hvp)
         return
+    f_mm8 = {m: flops(lambda op=op: op.matmat(mat8)) / 8 / f_grad for m, op in one.items()}
     gradient(), ours.gradient(), [op.matvec(v) for op in modes.values()]  # warm-up
     t_grad = min(timed(gradient)[0] for _ in range(3))
     t_fgrad = min(timed(ours.gradient)[0] for _ in range(3))

@@ -12,10 +12,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from slurm_cluster import single_node_cluster
 
 from conftest import REPO, job_counts, snakemake
 
@@ -169,3 +171,54 @@ def test_a_dag_killed_mid_training_resumes_and_matches_an_uninterrupted_run(tmp_
     assert "resuming from epoch" in (work / "results/smoke/logs/train/mlp.log").read_text()
     metrics = "results/smoke/runs/mlp/train/metrics.csv"
     assert (work / metrics).read_text() == (ref / metrics).read_text()
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """A single-node SLURM cluster (``tests/slurm_cluster.py``) for the profile's test."""
+    with single_node_cluster(tmp_path_factory.mktemp("slurm")) as env:
+        yield env
+
+
+def test_smoke_dag_runs_through_sbatch_with_the_same_outputs_as_a_local_run(slurm, smoke, tmp_path):
+    work = tmp_path / "slurm"
+    work.mkdir()
+    env = {**slurm, "PATH": os.pathsep.join([os.path.dirname(sys.executable), slurm["PATH"]])}
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(work),
+        "--profile",
+        str(REPO / "workflow/profiles/slurm"),
+        "--jobs",
+        "8",
+        "--seconds-between-status-checks",  # the profile keeps Snakemake's polite 10 s for clusters
+        "2",
+        "--config",
+        "scale=smoke",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1500, env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    # every job but the local rules (figures, the ledger, the target) ran in a SLURM job: one per
+    # job, and one per spectra job carrying its analyses (the profile's group `spectrum`); the
+    # controller logs the end of each
+    counts = job_counts(out)
+    logs = re.findall(r"submitted with SLURM jobid \d+ \(log: \S*/slurm_logs/(\w+)/", out)
+    grouped = ("spectra", "local_stats", "global_density")
+    alone = sum(n for rule, n in counts.items() if rule not in ("figure", "claims", "all", *grouped))
+    assert sum(log.startswith("group_spectrum") for log in logs) == counts["spectra"], logs
+    assert len(logs) == alone + counts["spectra"] and alone > 20, (logs, counts)
+    done = Path(slurm["RMTLOSS_SLURMCTLD_LOG"]).read_text().count(" done")
+    assert done >= len(logs), (done, len(logs))
+    assert out.count("Finished jobid") == sum(counts.values())
+    ours, local = work / "results/smoke", smoke / "results/smoke"
+    assert (ours / "claims.csv").read_text() == (local / "claims.csv").read_text()
+    for rel in ("runs/mlp/train/metrics.csv", "analysis/optimisers/epsilon_sweep/mlp/stats.json"):
+        assert (ours / rel).read_text() == (local / rel).read_text(), rel
+    figures = sorted(p.name for p in (ours / "figures").glob("*.pdf"))
+    assert figures == sorted(p.name for p in (local / "figures").glob("*.pdf"))

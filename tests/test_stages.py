@@ -224,7 +224,7 @@ def test_outliers_network_tasks_on_a_trained_network(trained, tmp_path):
 
 def test_a_killed_training_resumes_from_its_last_checkpoint(tmp_path):
     """SIGKILL mid-run, start again: it continues from resume.pt and ends as an uninterrupted run."""
-    args = ["model=logistic", "train.epochs=400", "train.checkpoint_every=5"]
+    args = ["model=logistic", "train.epochs=100", "train.checkpoint_every=2"]
     ref = tmp_path / "ref"
     assert run_stage("train", *args, f"hydra.run.dir={ref}").returncode == 0
     out = tmp_path / "killed"

@@ -1,9 +1,11 @@
-"""The smoke-scale DAG through a real single-node SLURM cluster (``workflow/profiles/slurm``).
+"""A real single-node SLURM cluster for the test of ``workflow/profiles/slurm`` (in
+``tests/test_dag.py``, beside the local smoke run it is compared with).
 
-The fixture starts ``munged``, ``slurmctld`` and ``slurmd`` (Debian's ``slurm-wlm`` and ``munge``
-packages; ``.ci/run`` installs them when it runs as root with apt) with a minimal ``slurm.conf`` on
-this machine's hostname, and stops them afterwards. Where that cannot be done the test is skipped
-with the reason (pytest's ``-ra`` prints it), never passed silently.
+:func:`single_node_cluster` starts ``munged``, ``slurmctld`` and ``slurmd`` (Debian's
+``slurm-wlm`` and ``munge`` packages; ``.ci/run`` installs them when it runs as root with apt)
+with a minimal ``slurm.conf`` on this machine's hostname, and stops them afterwards. Where that
+cannot be done the test is skipped with the reason (pytest's ``-ra`` prints it), never passed
+silently.
 """
 
 from __future__ import annotations
@@ -15,21 +17,16 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, job_counts
-
-pytestmark = pytest.mark.dag
-
 #: The plugin's job step strips SLURM_* variables (SLURM_CONF too) before its inner srun, so the
 #: configuration must sit where SLURM looks by default.
 CONF_PATH = Path("/etc/slurm/slurm.conf")
-MARK = "# written by rmtloss tests/test_slurm.py"
+MARK = "# written by rmtloss tests/slurm_cluster.py"
 SLURM_CONF = MARK + """
 ClusterName=rmtloss
 SlurmctldHost={host}
@@ -93,13 +90,13 @@ def _stop(pidfile: Path) -> None:
         os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
 
 
-@pytest.fixture(scope="module")
-def slurm(tmp_path_factory) -> Iterator[dict[str, str]]:
-    """A single-node cluster; yields the environment that points its commands at it."""
+@contextlib.contextmanager
+def single_node_cluster(d: Path) -> Iterator[dict[str, str]]:
+    """A single-node cluster with its state in ``d``; yields the environment that points its
+    commands at it, or skips the test with the reason where it cannot be started."""
     why = _why_no_slurm()
     if why:
         pytest.skip(why)
-    d = tmp_path_factory.mktemp("slurm")
     for sub in ("state", "spool"):
         (d / sub).mkdir()
     host = socket.gethostname().split(".")[0]
@@ -144,40 +141,3 @@ def slurm(tmp_path_factory) -> Iterator[dict[str, str]]:
         if started_munge:
             subprocess.run(["pkill", "-x", "munged"], check=False)
         conf.unlink(missing_ok=True)
-
-
-def test_smoke_dag_runs_through_sbatch_with_the_same_outputs_as_a_local_run(slurm, smoke, tmp_path):
-    work = tmp_path / "slurm"
-    work.mkdir()
-    env = {**slurm, "PATH": os.pathsep.join([os.path.dirname(sys.executable), slurm["PATH"]])}
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(work),
-        "--profile",
-        str(REPO / "workflow/profiles/slurm"),
-        "--jobs",
-        "8",
-        "--seconds-between-status-checks",  # the profile keeps Snakemake's polite 10 s for clusters
-        "2",
-        "--config",
-        "scale=smoke",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1500, env=env)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    # every job but the local rules (figures, the ledger, the target) ran as a SLURM job; the
-    # controller logs the end of each
-    done = Path(slurm["RMTLOSS_SLURMCTLD_LOG"]).read_text().count(" done")
-    counts = job_counts(proc.stdout + proc.stderr)
-    submitted = sum(n for rule, n in counts.items() if rule not in ("figure", "claims", "all"))
-    assert submitted > 50 and done >= submitted, (done, counts)
-    ours, local = work / "results/smoke", smoke / "results/smoke"
-    assert (ours / "claims.csv").read_text() == (local / "claims.csv").read_text()
-    for rel in ("runs/mlp/train/metrics.csv", "analysis/optimisers/epsilon_sweep/mlp/stats.json"):
-        assert (ours / rel).read_text() == (local / rel).read_text(), rel
-    figures = sorted(p.name for p in (ours / "figures").glob("*.pdf"))
-    assert figures == sorted(p.name for p in (local / "figures").glob("*.pdf"))
