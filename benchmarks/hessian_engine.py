@@ -2,14 +2,17 @@
 
     pip install -e ".[bench]"            # PyHessian 0.1 and curvlinops-for-pytorch 3.0.1
     python benchmarks/hessian_engine.py [--model mnist_mlp|lenet|vgg16|preresnet] [--steps 40]
-        [--probes 2] [--samples 2048] [--device auto|cpu|cuda]
+        [--probes 2] [--samples 2048] [--device auto|cpu|cuda] [--mode forward|reverse]
+        [--flops-only [--columns 8]]
 
 Same model, data, dtype (float32, PyHessian's), probe count and Lanczos steps for every tool:
 
 1. HVP cost: one Hessian-vector product over the data set against one gradient (autograd), and
    ``matmat`` with 8 columns per column, in time and in floating-point operations (counted by
    ``torch.utils.flop_counter`` on one batch), for both product modes (forward-over-reverse,
-   the default, and reverse-over-reverse, ``mode="reverse"``);
+   the default, and reverse-over-reverse, ``mode="reverse"``); ``--flops-only [--columns K]``
+   prints only the FLOP counts, with PyHessian's and curvlinops' products beside ours and the
+   FLOP ratio of an SLQ density with K probes against a tool that takes one product per probe;
 2. SLQ density: ``rmtloss.hessian.slq`` (all probes advanced together, one ``matmat`` per step)
    against PyHessian's ``hessian.density`` (one probe after another) and against the same ``slq``
    driven by curvlinops' ``HessianLinearOperator``;

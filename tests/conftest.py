@@ -54,8 +54,10 @@ def run_in_process(stage: str, *overrides: str, out: Path) -> Refusal:
             cfg = compose(config_name=app.config_name, overrides=list(overrides))
     except (ConfigCompositionException, OmegaConfBaseException) as exc:
         return Refusal(1, f"{exc} {exc.__cause__ or ''}")
+    import torch
+
     err = io.StringIO()
-    with contextlib.redirect_stderr(err):
+    with contextlib.redirect_stderr(err), torch.random.fork_rng(devices=[]):  # a stage may seed torch
         try:
             app.run(cfg, out)
         except SystemExit as exc:

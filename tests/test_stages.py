@@ -178,6 +178,7 @@ def test_outliers_stage_refuses_bad_settings(tmp_path, overrides, message):
     out = tmp_path / "o"
     proc = run_in_process("outliers", *overrides, "synthetic.n=100", out=out)
     assert proc.returncode != 0 and message in proc.stderr
+    assert torch.get_default_dtype() == torch.float32  # the stage's float64 does not leak out
     assert not out.exists() or not any(out.iterdir())
 
 

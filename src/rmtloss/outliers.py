@@ -25,7 +25,9 @@ Each writes ``stats.json`` (what the claims ledger reads) and ``samples.npz`` (w
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -467,11 +469,22 @@ def _network_law(
 
 
 # -- stage ---------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _default_dtype(dtype: torch.dtype) -> Iterator[None]:
+    """Make ``dtype`` torch's default inside the block and restore the previous one after it."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
+
+
 def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     """Run one task and write ``stats.json`` and ``samples.npz``."""
     require(cfg.task in TASKS, "task", f"unknown task '{cfg.task}'; use one of {', '.join(TASKS)}")
-    torch.set_default_dtype(torch.float64)
-    stats, samples = globals()[cfg.task](cfg)
+    with _default_dtype(torch.float64):
+        stats, samples = globals()[cfg.task](cfg)
     stats["config"] = OmegaConf.to_container(cfg, resolve=True)
     write_npz(out_dir / "samples.npz", **samples)
     write_json(out_dir / "stats.json", stats)
