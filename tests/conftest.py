@@ -27,6 +27,16 @@ def run_stage(stage: str, *overrides: str, cwd: Path | None = None) -> subproces
                           capture_output=True, text=True, env=env, timeout=600)
 
 
+def composed(config: str, *overrides: str):  # noqa: ANN201 - a DictConfig
+    """The primary config ``config`` composed with ``overrides`` by Hydra, typed by its schema."""
+    from rmtloss import schema
+    from rmtloss.stage import CONFIG_DIR
+
+    schema.register()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(config_name=config, overrides=list(overrides))
+
+
 @dataclass(frozen=True)
 class Refusal:
     """What :func:`run_in_process` saw: the exit status the app would give and its message."""
@@ -43,15 +53,10 @@ def run_in_process(stage: str, *overrides: str, out: Path) -> Refusal:
     composition error (unknown key or group option, wrong type) is Hydra's exit status 1 with its
     message; the app's own refusals exit 2. ``tests/test_schema.py`` keeps subprocess runs of both.
     """
-    from rmtloss import schema
-    from rmtloss.stage import CONFIG_DIR
-
     module = "rmtloss.figures.__main__" if stage == "figures" else f"rmtloss.{stage}"
     app = importlib.import_module(module).main
-    schema.register()
     try:
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            cfg = compose(config_name=app.config_name, overrides=list(overrides))
+        cfg = composed(app.config_name, *overrides)
     except (ConfigCompositionException, OmegaConfBaseException) as exc:
         return Refusal(1, f"{exc} {exc.__cause__ or ''}")
     import torch

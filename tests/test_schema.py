@@ -6,24 +6,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from conftest import run_stage
+from conftest import composed, run_stage
 from rmtloss import schema
 from rmtloss.errors import ConfigError
 from rmtloss.stage import CONFIG_DIR
 
 STAGES = tuple(schema.PRIMARY)
 GROUP_OPTIONS = [f"{g}={p.stem}" for g in schema.GROUPS for p in sorted((CONFIG_DIR / g).glob("*.yaml"))]
-
-
-def composed(config: str, *overrides: str):  # noqa: ANN201
-    schema.register()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose(config_name=config, overrides=list(overrides))
 
 
 @pytest.mark.parametrize("stage", STAGES)
