@@ -242,10 +242,22 @@ def test_epsilon_sweep_records_a_diverged_sgd_rate_and_resumes_finished_runs(tmp
     )
     assert (out / "config.yaml").is_file() and (out / "provenance.json").is_file()
     assert len(list((out / "arms").glob("*.json"))) == 8 and not list((out / "arms").glob("*.pt"))
+    # the curves go to samples.npz: (seeds, epochs + 1), a diverged run's row NaN, SGD's damping NaN
+    with np.load(out / "samples.npz") as npz:
+        samples = dict(npz)
+    adam = samples["test_error.adam_eps1e-08"]
+    assert adam.shape == (2, 4) and np.all(np.isfinite(adam)) and np.all((adam >= 0) & (adam <= 1))
+    assert adam[:, -1] == pytest.approx(stats["adam"][0]["final"])
+    assert np.all(np.isnan(samples["test_error.sgd_lr1e+30"]))
+    assert np.all(np.isnan(samples["damping.sgd_lr0.03"]))
+    assert np.all(samples["damping.adam_eps1"] == 1.0)
     # a restarted job reads the finished runs back and writes the same numbers
     proc = run_stage("optimisers", *args)
     assert proc.returncode == 0 and "final test error" not in proc.stdout + proc.stderr
     assert json.loads((out / "stats.json").read_text()) == stats
+    with np.load(out / "samples.npz") as npz:
+        assert npz.keys() == samples.keys()
+        assert all(np.array_equal(npz[k], samples[k], equal_nan=True) for k in samples)
 
 
 @pytest.mark.parametrize(

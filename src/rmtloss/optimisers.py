@@ -19,6 +19,13 @@ Each training run (arm and seed) is written to ``arms/<arm>_s<seed>.json`` as so
 is not trained again when the job is restarted; a run in progress resumes from its ``resume.pt``
 (``train.checkpoint_every``). A run whose loss becomes NaN or infinite is recorded as diverged
 (with its epoch) and left out of the means, which say how many runs diverged.
+
+``stats.json`` holds the numbers the claims ledger decides on (final test errors per seed, their
+mean and standard error, the SGD grid, the fit). ``samples.npz`` holds the curves the figures
+draw: ``test_error.<arm>``, ``train_loss.<arm>`` and ``damping.<arm>`` as (seeds, epochs + 1)
+arrays (column 0 is the initialisation; a diverged run's row is NaN), and for ``shrinkage_noise``
+``eps``, the model's ``spectrum``, the mean ``loss_curve`` per ε (ε, T + 1) and the per-sample
+``final_loss``, ``flat`` and ``sharp`` displacements (ε, samples).
 """
 
 from __future__ import annotations
@@ -50,6 +57,18 @@ def _mean_se(values: list[float]) -> tuple[float, float]:
     return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0
 
 
+CURVES = ("test_error", "train_loss", "damping")
+"""Per-epoch records of a training run, written to ``samples.npz`` as ``<curve>.<arm>``."""
+
+
+def curves(rows: list[list[float]]) -> np.ndarray:
+    """Stack per-seed curves into a (seeds, epochs) array, NaN-padded where a run diverged early."""
+    out = np.full((len(rows), max((len(r) for r in rows), default=0)), np.nan)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
 class Sweep:
     """The training runs of one job: data loaded once, each (arm, seed) trained or read back."""
 
@@ -61,6 +80,7 @@ class Sweep:
         self.n_train = len(ds.x_train)
         self.ds = ds.to(torch.float32, self.device)
         self.num_params = models.num_params(models.build(cfg.model, ds.input_shape, ds.num_classes))
+        self.samples: dict[str, np.ndarray] = {}
 
     def train_cfg(self, optimizer: dict, seed: int, epochs: int | None = None) -> DictConfig:
         """The train-stage config of one run."""
@@ -111,12 +131,12 @@ class Sweep:
         return rec
 
     def arm(self, arm: str, optimizer: dict, **extra: float) -> dict:
-        """Every seed of one arm and its summary (mean ± s.e. of the final test error, curves)."""
+        """Every seed of one arm: its summary (mean ± s.e. of the final test error) in the returned
+        record, its curves (seeds × epochs, NaN after a divergence) in :attr:`samples`."""
         runs = [self.run(arm, optimizer, int(s)) for s in self.cfg.seeds]
         ok = [r for r in runs if not r["diverged"]]
         mean, se = _mean_se([r["test_error"][-1] for r in ok])
-        curves = np.array([r["test_error"] for r in ok]) if ok else np.zeros((0, 0))
-        damping = np.array([r["damping"] for r in ok]) if ok else np.zeros((0, 0))
+        self.keep(arm, runs)
         return {
             "arm": arm,
             **extra,
@@ -124,10 +144,12 @@ class Sweep:
             "mean": mean,
             "se": se,
             "diverged": len(runs) - len(ok),
-            "curve_mean": curves.mean(0).tolist() if len(ok) else [],
-            "curve_se": (curves.std(0, ddof=1) / math.sqrt(len(ok))).tolist() if len(ok) > 1 else [],
-            "damping_mean": damping.mean(0).tolist() if len(ok) else [],
         }
+
+    def keep(self, arm: str, runs: list[dict]) -> None:
+        """Put the curves of ``runs`` (one per seed) into :attr:`samples` as ``<curve>.<arm>``."""
+        for key in CURVES:
+            self.samples[f"{key}.{arm}"] = curves([r[key] for r in runs])
 
     def sgd(self) -> dict:
         """SGD at each learning rate of ``sgd.lrs``; the reference is the best mean final error."""
@@ -177,22 +199,28 @@ class Sweep:
         }
 
 
-def epsilon_sweep(cfg: DictConfig, out_dir: Path) -> dict:
+Outputs = tuple[dict, dict[str, np.ndarray]]
+"""A task's ``stats.json`` record and its ``samples.npz`` arrays."""
+
+
+def epsilon_sweep(cfg: DictConfig, out_dir: Path) -> Outputs:
     """Adam's final test error against ε, with tuned SGD as the reference."""
     sw = Sweep(cfg, out_dir)
-    return {**sw.header(), "sgd": sw.sgd(), "adam": [sw.adam(e) for e in cfg.epsilons]}
+    stats = {**sw.header(), "sgd": sw.sgd(), "adam": [sw.adam(e) for e in cfg.epsilons]}
+    return stats, sw.samples
 
 
-def damping_learner(cfg: DictConfig, out_dir: Path) -> dict:
+def damping_learner(cfg: DictConfig, out_dir: Path) -> Outputs:
     """The damping learner from each δ_min against fixed-ε Adam at the same values."""
     sw = Sweep(cfg, out_dir)
-    return {
+    stats = {
         **sw.header(),
         "learner_every": int(cfg.optimizer.learner.every),
         "stats_samples": int(cfg.optimizer.learner.stats_samples),
         "fixed": [sw.adam(d) for d in cfg.learner_deltas],
         "learner": [sw.adam(d, learner=True) for d in cfg.learner_deltas],
     }
+    return stats, sw.samples
 
 
 def exp_fit(t: np.ndarray, y: np.ndarray, p0: tuple[float, float, float]) -> dict:
@@ -212,7 +240,7 @@ def exp_fit(t: np.ndarray, y: np.ndarray, p0: tuple[float, float, float]) -> dic
     return {"a": float(a), "b": float(b), "c": float(c), "r2": r2}
 
 
-def exp_returns(cfg: DictConfig, out_dir: Path) -> dict:
+def exp_returns(cfg: DictConfig, out_dir: Path) -> Outputs:
     """Best test error against the training budget and its exponential fit."""
     sw = Sweep(cfg, out_dir)
     er = cfg.exp_returns
@@ -226,6 +254,7 @@ def exp_returns(cfg: DictConfig, out_dir: Path) -> dict:
     rows = []
     for budget in er.budgets:
         rec = sw.run(f"budget{int(budget)}", opt, seed, epochs=int(budget))
+        sw.keep(f"budget{int(budget)}", [rec])
         err = np.asarray(rec["test_error"][1:]) if not rec["diverged"] else np.array([math.nan])
         rows.append(
             {
@@ -240,14 +269,15 @@ def exp_returns(cfg: DictConfig, out_dir: Path) -> dict:
     fit = exp_fit(
         np.array([r["budget"] for r in ok], float), np.array([r["best_error"] for r in ok]), tuple(er.p0)
     )
-    return {**sw.header(), "lr": float(er.lr), "seed": seed, "budgets": rows, "fit": fit}
+    stats = {**sw.header(), "lr": float(er.lr), "seed": seed, "budgets": rows, "fit": fit}
+    return stats, sw.samples
 
 
-def shrinkage_noise(cfg: DictConfig, out_dir: Path) -> dict:  # noqa: ARG001 - no training runs
+def shrinkage_noise(cfg: DictConfig, out_dir: Path) -> Outputs:  # noqa: ARG001 - no training runs
     """The noisy quadratic model at each ε: true loss after T steps, flat and sharp displacement."""
     q = cfg.nqm
     lam = nqm.spectrum(int(q.n), float(q.bulk_ratio), float(q.bulk_scale), list(q.spikes), int(q.seed))
-    per_eps = []
+    per_eps, loss_curves, final_loss, flat, sharp = [], [], [], [], []
     for eps in cfg.epsilons:
         runs = [
             nqm.run(
@@ -274,10 +304,13 @@ def shrinkage_noise(cfg: DictConfig, out_dir: Path) -> dict:  # noqa: ARG001 - n
                 "ratio_mean": ratio_m,
                 "ratio_se": ratio_se,
                 "diverged": int(sum(not math.isfinite(r.loss[-1]) for r in runs)),
-                "loss_curve": np.mean([r.loss for r in runs], 0).tolist(),
             }
         )
-    return {
+        loss_curves.append(np.mean([r.loss for r in runs], 0))
+        final_loss.append([r.loss[-1] for r in runs])
+        flat.append([r.flat for r in runs])
+        sharp.append([r.sharp for r in runs])
+    stats = {
         "setting": cfg.setting,
         "n": int(q.n),
         "spikes": list(q.spikes),
@@ -292,6 +325,15 @@ def shrinkage_noise(cfg: DictConfig, out_dir: Path) -> dict:  # noqa: ARG001 - n
         "start_loss": float(0.5 * lam.sum()),
         "eps": per_eps,
     }
+    samples = {
+        "eps": np.asarray(cfg.epsilons, float),
+        "spectrum": lam,
+        "loss_curve": np.asarray(loss_curves),
+        "final_loss": np.asarray(final_loss),
+        "flat": np.asarray(flat),
+        "sharp": np.asarray(sharp),
+    }
+    return stats, samples
 
 
 RUNNERS = {
@@ -311,9 +353,9 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
         "optimizer",
         f"task {cfg.task} compares Adam settings: use optimizer=adam (got {cfg.optimizer.name})",
     )
-    stats = {"kind": f"optimiser_{cfg.task}", "task": cfg.task, **RUNNERS[cfg.task](cfg, out_dir)}
-    write_json(out_dir / "stats.json", stats)
-    write_npz(out_dir / "samples.npz", task=np.array(cfg.task))
+    stats, samples = RUNNERS[cfg.task](cfg, out_dir)
+    write_json(out_dir / "stats.json", {"kind": f"optimiser_{cfg.task}", "task": cfg.task, **stats})
+    write_npz(out_dir / "samples.npz", **samples)
     device = "cpu" if cfg.task == "shrinkage_noise" else str(resolve_device(cfg.device))
     return int(cfg.seeds[0]), device
 

@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from rmtloss.figures import Record
-from rmtloss.figures.epsilon_sweep import _curve
+from rmtloss.figures.epsilon_sweep import _curve, mean_curve
 
 
 def draw(records: list[Record]) -> Figure:
@@ -24,7 +24,7 @@ def draw(records: list[Record]) -> Figure:
         ax.set_title(f"{s['setting']}: {s['model']} on {s['data']}, {len(s['seeds'])} seeds")
         ax.legend(fontsize=6)
         for i, arm in enumerate(s["learner"]):
-            d = np.asarray(arm["damping_mean"], float)
+            d = mean_curve(rec.samples, f"damping.{arm['arm']}")
             if d.size:
                 ax2.semilogy(np.arange(len(d)), d, color=f"C{i}", label=f"delta_min = {arm['eps']:g}")
         ax2.set_xlabel("epoch")

@@ -1,12 +1,13 @@
-"""Figure ``epsilon_sweep``: Adam's final test error against ε with SGD's band, one panel per setting."""
+"""Figure ``epsilon_sweep``: Adam's final test error against ε with SGD's band (left) and the test
+error during training for each ε (right), one row per setting."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
 from rmtloss.figures import Record
-from rmtloss.figures._style import grid
 
 
 def _curve(ax, arms: list[dict], key: str, label: str, style: str, color: str) -> None:  # noqa: ANN001
@@ -36,11 +37,32 @@ def _sgd_band(ax, sgd: dict) -> None:  # noqa: ANN001
     ax.axhline(sgd["mean"], color="0.4", lw=0.8)
 
 
+def mean_curve(samples: dict[str, np.ndarray], key: str) -> np.ndarray:
+    """Mean over the seeds that ran to the end (finite last entry) of a (seeds, epochs + 1) curve in
+    ``samples``; empty when none did (all diverged, or SGD's damping, which is NaN)."""
+    rows = samples[key]
+    ok = rows[np.isfinite(rows[:, -1])] if rows.size else rows
+    return ok.mean(axis=0) if len(ok) else np.zeros(0)
+
+
+def _training(ax, rec: Record) -> None:  # noqa: ANN001
+    """Mean test error per epoch for each ε and for SGD's reference learning rate."""
+    s = rec.stats
+    cmap = plt.get_cmap("viridis")
+    for i, arm in enumerate(s["adam"]):
+        curve = mean_curve(rec.samples, f"test_error.{arm['arm']}")
+        ax.plot(curve, color=cmap(i / max(1, len(s["adam"]) - 1)), lw=1, label=f"{arm['eps']:g}")
+    sgd = mean_curve(rec.samples, f"test_error.{s['sgd']['arm']}")
+    ax.plot(sgd, color="0.3", ls="--", lw=1, label=f"SGD, lr {s['sgd']['lr']:g}")
+    ax.set(yscale="log", xlabel="epoch", ylabel="test error (mean over seeds)", title="training")
+    ax.legend(fontsize=5, title="Adam epsilon", title_fontsize=6, ncols=2)
+
+
 def draw(records: list[Record]) -> Figure:
-    """Test error vs ε (log axis; ε = 0 not allowed) for every epsilon_sweep setting."""
+    """Test error vs ε (log axis; ε = 0 not allowed) and during training, every epsilon_sweep setting."""
     recs = [r for r in records if r.stats.get("kind") == "optimiser_epsilon_sweep"]
-    fig, axes = grid(len(recs), ncols=2, size=3.0)
-    for ax, rec in zip(axes, recs, strict=True):
+    fig, axes = plt.subplots(len(recs), 2, figsize=(9, 3.4 * len(recs)), squeeze=False, layout="constrained")
+    for (ax, ax2), rec in zip(axes, recs, strict=True):
         s = rec.stats
         _sgd_band(ax, s["sgd"])
         _curve(ax, s["adam"], "eps", "Adam, lr x (1 + eps)" if s["shrinkage"] else "Adam", "o-", "C0")
@@ -52,4 +74,5 @@ def draw(records: list[Record]) -> Figure:
             f"N = {s['n_train']}), {len(s['seeds'])} seeds, {s['epochs']} epochs"
         )
         ax.legend(fontsize=6)
+        _training(ax2, rec)
     return fig

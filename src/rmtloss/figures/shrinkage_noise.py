@@ -11,7 +11,8 @@ from rmtloss.figures import Record
 
 def draw(records: list[Record]) -> Figure:
     """Flat-to-sharp displacement ratio and the true loss after T steps against ε; loss curves."""
-    s = next(r for r in records if r.stats.get("kind") == "optimiser_shrinkage_noise").stats
+    rec = next(r for r in records if r.stats.get("kind") == "optimiser_shrinkage_noise")
+    s = rec.stats
     eps = np.array([e["eps"] for e in s["eps"]])
     fig, (ax, ax2, ax3) = plt.subplots(1, 3, figsize=(11, 3.3), layout="constrained")
     ax.errorbar(
@@ -47,10 +48,8 @@ def draw(records: list[Record]) -> Figure:
         title=f"n = {s['n']}, lambda in [{s['lambda_min']:.1e}, {s['lambda_max']:g}]",
     )
     ax2.legend(fontsize=6)
-    for i, e in enumerate(s["eps"]):
-        ax3.semilogy(
-            e["loss_curve"], color=plt.cm.viridis(i / max(1, len(s["eps"]) - 1)), label=f"{e['eps']:g}"
-        )
+    for i, (e, curve) in enumerate(zip(s["eps"], rec.samples["loss_curve"], strict=True)):
+        ax3.semilogy(curve, color=plt.cm.viridis(i / max(1, len(s["eps"]) - 1)), label=f"{e['eps']:g}")
     ax3.set(
         xlabel="step",
         ylabel="true loss (mean)",
