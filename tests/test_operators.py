@@ -90,6 +90,32 @@ def test_reverse_over_reverse_products_equal_the_exact_hessian(net):
         HessianOperator(model, CE, batches, mode="sideways")
 
 
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_matmat_shares_the_forward_and_backward_pass_between_columns(mode):
+    """K columns of ``matmat`` cost, in floating-point operations (torch's counter), at most one
+    gradient's pass plus K tangent passes, F(grad) + K (F(hvp) - F(grad)): the primal pass is shared.
+    K separate products would cost K F(hvp), (K - 1) F(grad) more."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def flops(fn) -> int:  # noqa: ANN001
+        with FlopCounterMode(display=False) as counter:
+            fn()
+        return counter.get_total_flops()
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 6, 3, padding=1), nn.ReLU(),
+                          nn.Flatten(), nn.Linear(6 * 8 * 8, 3)).double()
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(16, 1, 8, 8, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 3, (16,), generator=gen)
+    op = HessianOperator(model, CE, [(x[:10], y[:10]), (x[10:], y[10:])], mode=mode)
+    grad, hvp = flops(op.gradient), flops(lambda: op.matvec(torch.ones(op.size, dtype=torch.float64)))
+    assert grad > 0 and hvp >= 2 * grad  # a product is a gradient's pass and at least one more
+    for k in (2, 8):
+        mat = torch.ones(op.size, k, dtype=torch.float64)
+        assert flops(lambda mat=mat: op.matmat(mat)) <= grad + k * (hvp - grad), k
+
+
 def test_uneven_batches_do_not_change_the_operator(net):
     model, x, y = net
     whole = HessianOperator(model, CE, [(x, y)])
