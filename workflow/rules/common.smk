@@ -271,7 +271,8 @@ FIGURE_CAPTIONS = {
     "local_law_damping": "Damped-inverse quadratic forms: deterministic equivalent (A + delta_eff)^-1 and naive "
     "(A + delta)^-1 against the empirical mean.",
     "epsilon_sweep": "Final test error of Adam against epsilon (learning rate x (1 + epsilon): damping as "
-    "shrinkage) with tuned SGD's band, mean +- s.e. over seeds (Granziol & Baskerville, damping).",
+    "shrinkage) with tuned SGD's band, mean +- s.e. over seeds (left), and the mean test error during training "
+    "for each epsilon and SGD's reference learning rate (right) (Granziol & Baskerville, damping).",
     "damping_learner": "RMT damping learner started from delta_min over four decades against fixed-epsilon Adam "
     "at the same values: final test error and the learned delta_t.",
     "shrinkage_noise": "Noisy quadratic model: displacement along the flattest against the sharpest directions "
