@@ -30,6 +30,11 @@ def grid(n: int, ncols: int = 4, size: float = 2.6) -> tuple[Figure, list]:
     return fig, flat[:n]
 
 
+def ramp(n: int) -> list[tuple[float, float, float, float]]:
+    """``n`` colours along viridis, first to last: one per value of a swept setting (ε)."""
+    return [plt.cm.viridis(i / max(1, n - 1)) for i in range(n)]
+
+
 def save(fig: Figure, stem: str) -> None:
     """Write ``stem.pdf`` and ``stem.png`` atomically, cropped to what is drawn.
 

@@ -3,11 +3,11 @@ error during training for each ε (right), one row per setting."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
 from rmtloss.figures import Record
+from rmtloss.figures._style import grid, ramp
 
 
 def _curve(ax, arms: list[dict], key: str, label: str, style: str, color: str) -> None:  # noqa: ANN001
@@ -48,10 +48,9 @@ def mean_curve(samples: dict[str, np.ndarray], key: str) -> np.ndarray:
 def _training(ax, rec: Record) -> None:  # noqa: ANN001
     """Mean test error per epoch for each ε and for SGD's reference learning rate."""
     s = rec.stats
-    cmap = plt.get_cmap("viridis")
-    for i, arm in enumerate(s["adam"]):
+    for arm, color in zip(s["adam"], ramp(len(s["adam"])), strict=True):
         curve = mean_curve(rec.samples, f"test_error.{arm['arm']}")
-        ax.plot(curve, color=cmap(i / max(1, len(s["adam"]) - 1)), lw=1, label=f"{arm['eps']:g}")
+        ax.plot(curve, color=color, lw=1, label=f"{arm['eps']:g}")
     sgd = mean_curve(rec.samples, f"test_error.{s['sgd']['arm']}")
     ax.plot(sgd, color="0.3", ls="--", lw=1, label=f"SGD, lr {s['sgd']['lr']:g}")
     ax.set(yscale="log", xlabel="epoch", ylabel="test error (mean over seeds)", title="training")
@@ -61,8 +60,8 @@ def _training(ax, rec: Record) -> None:  # noqa: ANN001
 def draw(records: list[Record]) -> Figure:
     """Test error vs ε (log axis; ε = 0 not allowed) and during training, every epsilon_sweep setting."""
     recs = [r for r in records if r.stats.get("kind") == "optimiser_epsilon_sweep"]
-    fig, axes = plt.subplots(len(recs), 2, figsize=(9, 3.4 * len(recs)), squeeze=False, layout="constrained")
-    for (ax, ax2), rec in zip(axes, recs, strict=True):
+    fig, axes = grid(2 * len(recs), ncols=2, size=3.0)
+    for ax, ax2, rec in zip(axes[::2], axes[1::2], recs, strict=True):
         s = rec.stats
         _sgd_band(ax, s["sgd"])
         _curve(ax, s["adam"], "eps", "Adam, lr x (1 + eps)" if s["shrinkage"] else "Adam", "o-", "C0")

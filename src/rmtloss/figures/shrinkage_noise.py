@@ -7,6 +7,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from rmtloss.figures import Record
+from rmtloss.figures._style import ramp
 
 
 def draw(records: list[Record]) -> Figure:
@@ -48,8 +49,8 @@ def draw(records: list[Record]) -> Figure:
         title=f"n = {s['n']}, lambda in [{s['lambda_min']:.1e}, {s['lambda_max']:g}]",
     )
     ax2.legend(fontsize=6)
-    for i, (e, curve) in enumerate(zip(s["eps"], rec.samples["loss_curve"], strict=True)):
-        ax3.semilogy(curve, color=plt.cm.viridis(i / max(1, len(s["eps"]) - 1)), label=f"{e['eps']:g}")
+    for e, curve, color in zip(s["eps"], rec.samples["loss_curve"], ramp(len(s["eps"])), strict=True):
+        ax3.semilogy(curve, color=color, label=f"{e['eps']:g}")
     ax3.set(
         xlabel="step",
         ylabel="true loss (mean)",
