@@ -23,9 +23,9 @@ import time
 import torch
 from torch import nn
 
-from rmtloss.data import load
 from rmtloss.hessian import exact_hessian, flat_params, functional_loss
-from rmtloss.models import mlp
+from rmtloss.nets.data import load
+from rmtloss.nets.models import mlp
 
 
 def row_by_row(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -1,10 +1,11 @@
-"""Speed of the GAN complexity pipeline (papers_spinglass.md 3.13): exponent grid, Θ map, one sweep point.
+"""Speed of the GAN complexity pipeline (Baskerville et al. 2022, arXiv 2101.02524): exponent grid, Θ map,
+one sweep point.
 
 ``OMP_NUM_THREADS=1 python benchmarks/gan_speed.py`` prints wall-clock seconds on one core for the
 authors' sweep grid (x: 2000 points on [-1000, 25], x_1: 100 points on [-15, 40], 4000 density nodes,
 500 x 500 (u_D, u_G)), at p = q = 5, sigma_z = 1, kappa = 0.9, and checks the fast Θ map against the
 authors' double loop on a sub-grid. The authors' own implementation takes about 0.12 s per exponent
-evaluation (6.5 h per sweep point on one core, papers_spinglass.md 3.13); it is not run here.
+evaluation (6.5 h per sweep point on one core with the authors' code); it is not run here.
 """
 
 from __future__ import annotations

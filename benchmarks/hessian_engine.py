@@ -39,7 +39,7 @@ from omegaconf import OmegaConf
 from torch import nn
 
 from rmtloss.hessian import HessianOperator, hutchinson_trace, slq
-from rmtloss.models import build
+from rmtloss.nets.models import build
 
 
 def torch_eig_shim(t: torch.Tensor, eigenvectors: bool = False) -> tuple[torch.Tensor, torch.Tensor]:

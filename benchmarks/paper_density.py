@@ -3,7 +3,7 @@
     python benchmarks/paper_density.py [--model vgg16|preresnet] [--samples 50000] [--batch 256]
         [--steps 100] [--probes 1] [--device auto|cpu|cuda] [--out density.npz]
 
-The authors' setting (``papers_empirical.md`` 1.2, ``config.yaml`` paper scale): the Hessian of the
+The authors' setting (100 Lanczos steps, one probe; ``config.yaml`` paper scale): the Hessian of the
 mean cross-entropy over the whole training set, 100 Lanczos steps from one Rademacher vector,
 batches of 256. It builds the network for 100 classes, draws seeded CIFAR-shaped inputs and labels
 (the script runs offline, so the weights are at their seeded initialisation and the data are
@@ -24,7 +24,7 @@ from omegaconf import OmegaConf
 from torch import nn
 
 from rmtloss.hessian import HessianOperator, slq
-from rmtloss.models import build, num_params
+from rmtloss.nets.models import build, num_params
 
 
 def main() -> None:

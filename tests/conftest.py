@@ -53,7 +53,7 @@ def run_in_process(stage: str, *overrides: str, out: Path) -> Refusal:
     composition error (unknown key or group option, wrong type) is Hydra's exit status 1 with its
     message; the app's own refusals exit 2. ``tests/test_schema.py`` keeps subprocess runs of both.
     """
-    module = "rmtloss.figures.__main__" if stage == "figures" else f"rmtloss.{stage}"
+    module = f"rmtloss.stages.{stage}"
     app = importlib.import_module(module).main
     try:
         cfg = composed(app.config_name, *overrides)

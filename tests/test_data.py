@@ -7,9 +7,9 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from rmtloss.data import load
 from rmtloss.errors import ConfigError
-from rmtloss.models import build, num_params
+from rmtloss.nets.data import load
+from rmtloss.nets.models import build, num_params
 
 
 def write_idx(path, array: np.ndarray) -> None:

@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from conftest import run_stage
-from rmtloss import claims
+from rmtloss import ledger
 from rmtloss._io import read_json
+from rmtloss.papers import CLAIMS
 
 DIVERGE = ("model=logistic", "optimizer.lr=1e30", "train.schedule=constant", "train.epochs=3")
 
@@ -111,17 +112,17 @@ def _local(run: str, mean: float) -> dict:
     }
 
 
-def test_the_ledger_decides_on_the_other_runs_and_names_the_diverged_one(monkeypatch):
-    monkeypatch.setattr(claims, "CLAIMS", {"ratios-goe": claims.CLAIMS["ratios-goe"]})
+def test_the_ledger_decides_on_the_other_runs_and_names_the_diverged_one():
+    goe = CLAIMS["ratios-goe"]
     gone = {
         "kind": "local_stats",
         "run": "blowup",
         "diverged": {"run": "blowup", "epoch": 2, "loss": math.inf},
     }
-    rec = {r.id: r for r in claims.ledger([_local("mlp", 0.53), gone], "smoke")}["ratios-goe"]
+    rec = ledger.decide(goe, [_local("mlp", 0.53), gone], "smoke")
     assert rec.verdict == "PASS" and rec.measured == pytest.approx(0.53)
     assert "1 diverged run(s) left out: blowup (epoch 2" in rec.summary
-    rec = {r.id: r for r in claims.ledger([_local("mlp", 0.40), gone], "smoke")}["ratios-goe"]
+    rec = ledger.decide(goe, [_local("mlp", 0.40), gone], "smoke")
     assert rec.verdict == "FAIL" and "blowup" in rec.detail
-    rec = {r.id: r for r in claims.ledger([gone], "smoke")}["ratios-goe"]
+    rec = ledger.decide(goe, [gone], "smoke")
     assert rec.verdict == "diverged" and math.isnan(rec.measured)

@@ -8,10 +8,10 @@ import torch
 from omegaconf import OmegaConf
 from scipy.integrate import cumulative_trapezoid
 
-from rmtloss import data, outliers
 from rmtloss.errors import ConfigError, InputError
 from rmtloss.hessian import lanczos
 from rmtloss.hessian.operators import DenseOperator
+from rmtloss.nets import data
 from rmtloss.rmt import ensembles, free
 from rmtloss.rmt.global_laws import Discrete
 from rmtloss.rmt.outliers import detect_outliers, detect_ritz_outliers
@@ -21,7 +21,7 @@ DELTA0 = Discrete(np.array([0.0]), np.array([1.0]))
 
 def mp_bulk(n: int, seed: int) -> np.ndarray:
     """The synthetic experiments' bulk: half the mass at 0, top near 2.9."""
-    return outliers.mp_bulk(n, 0.5, np.random.default_rng(seed))
+    return ensembles.mp_bulk(n, 0.5, np.random.default_rng(seed))
 
 
 @pytest.mark.parametrize("theta", [1.2, 2.0, 5.0])

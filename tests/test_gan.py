@@ -1,4 +1,5 @@
-"""The GAN spin-glass pipeline against the check numbers of papers_spinglass.md (3.3-3.7, 3.12)."""
+"""The GAN spin-glass pipeline against independently computed check numbers (the authors'
+constants, quartic and grids)."""
 
 from __future__ import annotations
 

@@ -130,7 +130,7 @@ def test_wishart_product_zero_mass_is_the_rank_formula(dims):
 
 
 def test_bauer_golinelli_check_values_and_a_sampled_diluted_wigner():
-    want = [0.6544, 0.4559, 0.2161]  # papers_empirical.md 1.7
+    want = [0.6544, 0.4559, 0.2161]  # Granziol 2020, arXiv 2006.07721
     assert ensembles.bauer_golinelli(np.array([0.5, 1.0, 2.0])) == pytest.approx(want, abs=1e-4)
     assert ensembles.bauer_golinelli(1e-6) == pytest.approx(1.0, abs=1e-5)
     c = np.linspace(0.1, math.e, 20)

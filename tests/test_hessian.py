@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from rmtloss.hessian import exact_ggn, exact_hessian, flat_params, functional_loss, hvp
-from rmtloss.models import mlp, mse
+from rmtloss.nets.models import mlp, mse
 
 
 @pytest.fixture

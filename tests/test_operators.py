@@ -19,7 +19,7 @@ from rmtloss.hessian import (
     slq,
     top_eigenpairs,
 )
-from rmtloss.models import mlp
+from rmtloss.nets.models import mlp
 
 CE = nn.functional.cross_entropy
 

@@ -13,11 +13,11 @@ from omegaconf import OmegaConf
 from torch import nn
 
 from conftest import run_in_process, run_stage
-from rmtloss import nqm, optim, train
-from rmtloss.data import Dataset
 from rmtloss.errors import ConfigError
-from rmtloss.models import mse
-from rmtloss.optimisers import exp_fit
+from rmtloss.fits import exp_fit
+from rmtloss.nets import nqm, optim, training
+from rmtloss.nets.data import Dataset
+from rmtloss.nets.models import mse
 
 
 @pytest.mark.parametrize("delta", [0.0, 1e-8, 1e-3, 0.1, 1.0, 10.0])
@@ -157,22 +157,22 @@ def _adam_cfg(epochs: int, every: int) -> OmegaConf:
 
 def test_adam_with_the_learner_resumed_from_a_checkpoint_matches_an_uninterrupted_run(tmp_path, monkeypatch):
     ds, cfg = _toy_dataset(), _adam_cfg(6, 2)
-    _, ref_model, ref_rows = train.fit(cfg, ds, torch.device("cpu"), tmp_path / "ref.pt")
+    _, ref_model, ref_rows = training.fit(cfg, ds, torch.device("cpu"), tmp_path / "ref.pt")
     assert ref_rows[-1]["damping"] > 1e-3  # the learner moved epsilon
 
-    real_row = train._row
+    real_row = training._row
 
     def dying_row(epoch, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         if epoch == 5:
             raise KeyboardInterrupt  # killed during epoch 5, after the epoch-4 checkpoint
         return real_row(epoch, *args, **kwargs)
 
-    monkeypatch.setattr(train, "_row", dying_row)
+    monkeypatch.setattr(training, "_row", dying_row)
     with pytest.raises(KeyboardInterrupt):
-        train.fit(cfg, ds, torch.device("cpu"), tmp_path / "resume.pt")
+        training.fit(cfg, ds, torch.device("cpu"), tmp_path / "resume.pt")
     assert torch.load(tmp_path / "resume.pt", weights_only=False)["epoch"] == 4
-    monkeypatch.setattr(train, "_row", real_row)
-    _, model, rows = train.fit(cfg, ds, torch.device("cpu"), tmp_path / "resume.pt")
+    monkeypatch.setattr(training, "_row", real_row)
+    _, model, rows = training.fit(cfg, ds, torch.device("cpu"), tmp_path / "resume.pt")
     np.testing.assert_equal(rows, ref_rows)  # NaN (row 0's lr) equal to NaN
     for p, q in zip(model.parameters(), ref_model.parameters(), strict=True):
         assert torch.equal(p, q)
@@ -194,8 +194,8 @@ def test_a_nan_loss_raises_diverged_with_its_epoch():
             },
         }
     )
-    with pytest.raises(train.Diverged, match="optimizer.lr") as exc:
-        train.fit(cfg, _toy_dataset(), torch.device("cpu"))
+    with pytest.raises(training.Diverged, match="optimizer.lr") as exc:
+        training.fit(cfg, _toy_dataset(), torch.device("cpu"))
     assert 1 <= exc.value.epoch <= 20 and not math.isfinite(exc.value.loss)
 
 

@@ -408,7 +408,7 @@ class EnsembleSettings:
 
 @dataclass
 class GPSetting:
-    """One Gaussian-process Hessian model (papers_empirical.md 3.6); the last four are optional."""
+    """One Gaussian-process Hessian model (arXiv 2102.06740); the last four are optional."""
 
     name: str = entry()
     n: int = entry(ge=4)

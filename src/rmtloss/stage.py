@@ -1,8 +1,11 @@
 """The shape every stage shares: a Hydra app that writes its outputs, its resolved config and a
 provenance record into one folder (``hydra.run.dir``), and turns bad input into a clear message.
 
-A stage module defines ``main = stage("name", work)`` where ``work(cfg, out_dir)`` does the job and
-returns the seed and device it used (for the provenance record).
+A stage module (:mod:`rmtloss.stages`) defines ``main = stage("name", "config_name", work)``
+where ``work(cfg, out_dir)`` does the job and returns the seed and device it used (for the
+provenance record). A stage with several tasks picks one with :func:`task_runner` (its tasks
+are the record kinds the registry gives it, :data:`rmtloss.papers.KINDS`) and writes its record
+with :func:`write_record`, whose ``kind`` is the task's name.
 
 A stage that reads a diverged training run (:class:`rmtloss.errors.UpstreamDiverged`) and was
 given ``diverged(cfg, out_dir, record)`` writes its outputs as that record and succeeds, so the
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,8 +26,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from rmtloss import schema
-from rmtloss._io import write_json, write_text
+from rmtloss._io import write_json, write_npz, write_text
 from rmtloss.errors import ConfigError, InputError, UpstreamDiverged
+from rmtloss.papers import task_name, tasks_of
 from rmtloss.provenance import provenance
 
 if TYPE_CHECKING:
@@ -50,6 +54,28 @@ def resolve_device(name: str) -> torch.device:
     if name != "cpu" and not name.startswith("cuda"):
         raise ConfigError("device", f"unknown device '{name}'; use auto, cpu or cuda[:N]")
     return torch.device(name)
+
+
+def task_runner(stage_name: str, task: str, runners: Mapping[str, Callable]) -> tuple[str, Callable]:
+    """The task's current name and its runner among ``runners``.
+
+    The tasks of a stage are the record kinds the registry gives it
+    (:func:`rmtloss.papers.tasks_of`); earlier task names are accepted (:func:`rmtloss.papers.task_name`).
+
+    Raises:
+        ConfigError: ``task`` is not one of the stage's tasks (the message lists them).
+    """
+    name, known = task_name(task), tasks_of(stage_name)
+    if name not in known:
+        raise ConfigError("task", f"unknown task '{task}' of stage {stage_name}; use one of "
+                          f"{', '.join(known)}")
+    return name, runners[name]
+
+
+def write_record(out_dir: Path, kind: str, stats: dict, samples: dict) -> None:
+    """Write an analysis record: ``samples.npz`` and then ``stats.json`` holding ``kind`` (the task)."""
+    write_npz(out_dir / "samples.npz", **samples)
+    write_json(out_dir / "stats.json", {"kind": kind, **stats})
 
 
 def stage(name: str, config_name: str, work: Work, diverged: OnDiverged | None = None

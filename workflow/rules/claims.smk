@@ -1,8 +1,6 @@
 rule claims:
     input:
-        lambda w: (stats_files(w.scale) + complexity_files(w.scale) + gan_sweep_files(w.scale)
-                   + global_density_files(w.scale) + density_files(w.scale) + outlier_files(w.scale)
-                   + optimiser_files(w.scale)),
+        claims_inputs,
     output:
         csv=report("results/{scale}/claims.csv", caption="../report/claims.rst", category="Claims"),
         md="results/{scale}/claims.md",

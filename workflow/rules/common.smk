@@ -3,12 +3,17 @@ import sys
 
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
+from rmtloss.papers import CLAIMS, FIGURES, KINDS, tasks_of
 from rmtloss.workflow import config_digest, merge_overrides, shell_args, sweep_args, sweep_points
 
 # Jobs run `python -m rmtloss.<stage>` with the package taken from this checkout; `python` is the
 # one on PATH (activate .venv, or the rule's conda environment with --use-conda).
 shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(os.path.join(workflow.basedir, 'src'))}; ")
 SCALE = config["scale"]
+_unknown = [f for f in config["figures"] if f not in FIGURES]
+if _unknown:
+    raise ValueError(f"config figures: unknown figure(s) {', '.join(_unknown)}; the papers declare "
+                     f"{', '.join(FIGURES)} (rmtloss.papers)")
 CONFIG_DIGEST = config_digest(os.path.join(workflow.basedir, "config"))
 
 
@@ -89,14 +94,14 @@ def operator_files(scale):
     ]
 
 
-COMPLEXITY_TASKS = ("abc", "activation", "gan_spectrum", "gan_coulomb", "gan_map")
-# figure -> the complexity task it draws (by default the figure name's first word)
-FIGURE_TASKS = {"gan_spectrum": "gan_spectrum", "gan_coulomb": "gan_coulomb",
-                "gan_complexity_map": "gan_map", "gan_banded": "gan_map"}
-
-
-def complexity_files(scale, tasks=COMPLEXITY_TASKS):
-    return [f"results/{scale}/analysis/spinglass/{task}/stats.json" for task in tasks]
+# Tasks that are one job each; the others are one job per spectrum (local_stats, global_density),
+# per trained network (outlier_shift_network) or per sweep point (gan_point).
+COMPLEXITY_TASKS = tuple(t for t in tasks_of("complexity") if t != "gan_point")
+DENSITY_TASKS = tuple(t for t in tasks_of("densities") if t != "global_density")
+OUTLIER_TASKS = tuple(t for t in tasks_of("outliers") if t != "outlier_shift_network")
+OPTIMISER_TASKS = tasks_of("optimisers")
+# folder of each stage's records under results/{scale}/analysis
+STAGE_DIRS = {"complexity": "spinglass", "densities": "densities", "outliers": "outliers"}
 
 
 def gan_sweep_files(scale):
@@ -105,13 +110,6 @@ def gan_sweep_files(scale):
         f"results/{scale}/analysis/spinglass/gan_sweep/{name}/p{p}_q{q}/{i}/stats.json"
         for name, p, q, i in (sweep_points(sweeps) if sweeps else [])
     ]
-
-
-DENSITY_TASKS = ("product_zero_mass", "percolated_zero_mass", "ensemble_densities", "gp_model", "layered_index")
-
-
-def density_files(scale, tasks=DENSITY_TASKS):
-    return [f"results/{scale}/analysis/densities/{task}/stats.json" for task in tasks]
 
 
 def global_density_files(scale):
@@ -131,35 +129,26 @@ def densities_args(scale, task):
     return shell_args(config["scales"][scale].get("densities", {}).get(task, []))
 
 
-OUTLIER_TASKS = ("synthetic_shift", "synthetic_local_law", "network_shift", "outlier_count")
-# figure -> the outliers task it draws
-OUTLIER_FIGURES = {"outlier_shift_synthetic": "synthetic_shift", "local_law_damping": "synthetic_local_law",
-                   "outlier_shift_network": "network_shift", "outlier_count": "outlier_count"}
-
-
 def outlier_runs(scale, task):
-    """Runs a network task of the outliers stage reads (network_shift: one job per network)."""
+    """Runs a network task of the outliers stage reads (outlier_shift_network: one job per network)."""
     cfg = config["scales"][scale].get("outliers", {})
-    names = {"network_shift": cfg.get("networks", []), "outlier_count": cfg.get("count", [])}.get(task, [])
+    names = {"outlier_shift_network": cfg.get("networks", []), "outlier_count": cfg.get("count", [])}.get(task, [])
     unknown = [n for n in names if n not in networks(scale)]
     if unknown:
         raise ValueError(f"scales.{scale}.outliers names runs {unknown} that are not in scales.{scale}.networks")
     return names
 
 
-def outlier_files(scale, tasks=OUTLIER_TASKS):
-    files = []
-    for task in tasks:
-        if task == "network_shift":
-            files += [f"results/{scale}/analysis/outliers/network_shift/{run}/stats.json"
-                      for run in outlier_runs(scale, task)]
-        elif task.startswith("synthetic") or outlier_runs(scale, task):
-            files.append(f"results/{scale}/analysis/outliers/{task}/stats.json")
-    return files
+def outlier_files(scale, task):
+    if task == "outlier_shift_network":
+        return [f"results/{scale}/analysis/outliers/{task}/{run}/stats.json" for run in outlier_runs(scale, task)]
+    if task in ("outlier_shift_synthetic", "local_law_synthetic") or outlier_runs(scale, task):
+        return [f"results/{scale}/analysis/outliers/{task}/stats.json"]
+    return []
 
 
 def _outlier_job_runs(wildcards):
-    """The runs one outliers job reads: its {run} (outlier_shift) or its task's list (outliers)."""
+    """The runs one outliers job reads: its {run} (rule outlier_shift) or its task's list (rule outliers)."""
     if hasattr(wildcards, "run"):
         return [wildcards.run]
     return outlier_runs(wildcards.scale, wildcards.task)
@@ -171,7 +160,7 @@ def outlier_inputs(wildcards):
 
 def outliers_args(wildcards):
     runs = [f"results/{wildcards.scale}/runs/{r}/train" for r in _outlier_job_runs(wildcards)]
-    task = getattr(wildcards, "task", "network_shift")
+    task = getattr(wildcards, "task", "outlier_shift_network")
     extra = config["scales"][wildcards.scale].get("outliers", {}).get(task, [])
     return shell_args([f"runs=[{','.join(runs)}]", *extra])
 
@@ -180,16 +169,13 @@ def outlier_gpus(wildcards):
     return int(any(networks(wildcards.scale)[r].get("gpu", False) for r in _outlier_job_runs(wildcards)))
 
 
-OPTIMISER_TASKS = ("epsilon_sweep", "damping_learner", "shrinkage_noise", "exp_returns")  # = their figures
-
-
 def _optimisers(scale):
     return config["scales"][scale].get("optimisers", {})
 
 
-def optimiser_files(scale, tasks=OPTIMISER_TASKS):
+def optimiser_files(scale, task):
     return [f"results/{scale}/analysis/optimisers/{task}/{setting}/stats.json"
-            for task in tasks for setting in _optimisers(scale).get(task, {})]
+            for setting in _optimisers(scale).get(task, {})]
 
 
 def optimisers_args(wildcards):
@@ -201,22 +187,35 @@ def optimiser_gpus(wildcards):
     return int(wildcards.setting in _optimisers(wildcards.scale).get("gpu", []))
 
 
+def record_files(scale, kind):
+    """The stats.json files of one record kind at a scale: what figures and the ledger read."""
+    stage = KINDS[kind]
+    if kind == "local_stats":
+        return stats_files(scale)
+    if kind == "global_density":
+        return global_density_files(scale)
+    if kind == "gan_point":
+        return gan_sweep_files(scale)
+    if stage == "outliers":
+        return outlier_files(scale, kind)
+    if stage == "optimisers":
+        return optimiser_files(scale, kind)
+    return [f"results/{scale}/analysis/{STAGE_DIRS[stage]}/{kind}/stats.json"]
+
+
+def records_of(scale, kinds):
+    """The stats.json files of several record kinds, in the order of ``kinds``."""
+    return [f for kind in kinds for f in record_files(scale, kind)]
+
+
 def figure_inputs(wildcards):
-    if wildcards.fig in OPTIMISER_TASKS:
-        return optimiser_files(wildcards.scale, [wildcards.fig])
-    if wildcards.fig in OUTLIER_FIGURES:
-        task = OUTLIER_FIGURES[wildcards.fig]
-        return outlier_files(wildcards.scale, [task, "network_shift"] if task == "synthetic_local_law" else [task])
-    if wildcards.fig == "gan_sweeps":
-        return gan_sweep_files(wildcards.scale)
-    if wildcards.fig == "global_density_fits":
-        return global_density_files(wildcards.scale)
-    if wildcards.fig in DENSITY_TASKS:
-        return density_files(wildcards.scale, [wildcards.fig])
-    task = FIGURE_TASKS.get(wildcards.fig, wildcards.fig.split("_")[0])
-    if task in COMPLEXITY_TASKS:
-        return complexity_files(wildcards.scale, [task])
-    return stats_files(wildcards.scale)
+    return records_of(wildcards.scale, FIGURES[wildcards.fig].reads)
+
+
+def claims_inputs(wildcards):
+    """Every record kind a claim reads (registry order)."""
+    read = {k for c in CLAIMS.values() for k in c.reads}
+    return records_of(wildcards.scale, [k for k in KINDS if k in read])
 
 
 def gan_point_args(wildcards):
@@ -237,58 +236,10 @@ def final_targets(scale):
     ]
 
 
-# Report: each figure's caption and its group (the paper it comes from)
-FIGURE_CAPTIONS = {
-    "spacing_ratios": "Spacing ratios of exact batch Hessian and GGN spectra against the GOE and Poisson laws, "
-    "with the mean of r~ per spectrum set (Appearance of RMT in deep learning).",
-    "unfolded_spacings": "Unfolded nearest-neighbour spacings (pooled unfolding) against the Wigner surmise and "
-    "the exponential law.",
-    "zero_mass": "Share of (near-)zero Hessian eigenvalues per network, trained and at initialisation.",
-    "abc_complexity": "Annealed complexity of the spherical p-spin glass, total and per index k "
-    "(Auffinger, Ben Arous, Cerny).",
-    "abc_thresholds": "Energy thresholds E_k of critical points of index k against k, with E_inf.",
-    "abc_finite_n": "Exact finite-N expected numbers of critical points against the Kac-Rice Monte Carlo.",
-    "activation_prefactor": "Sharp factor abs(1 - theta g(x)) of the rank-one deformation of the general-activation "
-    "model, formula against Monte Carlo determinant ratios.",
-    "gan_spectrum": "Limiting spectral density of the two-spin-glass GAN Kac-Rice matrix against sampled spectra.",
-    "gan_coulomb": "Log-potential of the GAN density against sampled log-determinants.",
-    "gan_complexity_map": "Complexity of the GAN model over the two losses (discriminator and generator).",
-    "gan_banded": "Index-resolved complexity bands of the GAN model.",
-    "gan_sweeps": "GAN complexity thresholds against sigma_z and kappa.",
-    "global_density_fits": "Global Hessian densities with their best semicircle, Marchenko-Pastur, product and "
-    "percolated fits (Granziol, Beyond RMT).",
-    "product_zero_mass": "Zero atom of Wishart products against 1 - min(N_i)/N_0.",
-    "percolated_zero_mass": "Zero atom of diluted Wigner matrices against the Bauer-Golinelli formula.",
-    "ensemble_densities": "Sampled spectral densities of product and percolated ensembles.",
-    "gp_model": "GP Hessian model: global density and spacing ratios over the authors' settings.",
-    "layered_index": "Index fraction of critical points against energy under the semicircle, a product and a "
-    "percolated law.",
-    "outlier_shift_synthetic": "Outliers of A + sX against omega(lambda) = theta and BBP, for GOE, +-1, sparse and "
-    "diagonal noise (Universal characteristics).",
-    "outlier_shift_network": "Top batch-Hessian eigenvalues against 1/b - 1/N with fitted and predicted slopes, "
-    "and the noise variance from batch Hessian-vector products.",
-    "outlier_count": "Outliers above the fitted bulk edge against the number of classes, Hessian and GGN.",
-    "local_law_damping": "Damped-inverse quadratic forms: deterministic equivalent (A + delta_eff)^-1 and naive "
-    "(A + delta)^-1 against the empirical mean.",
-    "epsilon_sweep": "Final test error of Adam against epsilon (learning rate x (1 + epsilon): damping as "
-    "shrinkage) with tuned SGD's band, mean +- s.e. over seeds (left), and the mean test error during training "
-    "for each epsilon and SGD's reference learning rate (right) (Granziol & Baskerville, damping).",
-    "damping_learner": "RMT damping learner started from delta_min over four decades against fixed-epsilon Adam "
-    "at the same values: final test error and the learned delta_t.",
-    "shrinkage_noise": "Noisy quadratic model: displacement along the flattest against the sharpest directions "
-    "and the true loss after T steps, against the damping.",
-    "exp_returns": "Best test error against the training budget with the fit a + b exp(c t) (diminishing "
-    "returns).",
-}
-FIGURE_GROUPS = {
-    **dict.fromkeys(["spacing_ratios", "unfolded_spacings", "zero_mass", "gp_model"], "Appearance of RMT"),
-    **dict.fromkeys(["abc_complexity", "abc_thresholds", "abc_finite_n"], "Spherical p-spin"),
-    "activation_prefactor": "General activations",
-    **dict.fromkeys(["gan_spectrum", "gan_coulomb", "gan_complexity_map", "gan_banded", "gan_sweeps"], "GAN"),
-    **dict.fromkeys(["global_density_fits", "product_zero_mass", "percolated_zero_mass", "ensemble_densities",
-                     "layered_index"], "Beyond RMT"),
-    **dict.fromkeys(["outlier_shift_synthetic", "outlier_shift_network", "outlier_count", "local_law_damping"],
-                    "Universal characteristics"),
-    **dict.fromkeys(["epsilon_sweep", "damping_learner", "shrinkage_noise"], "Damping"),
-    "exp_returns": "Appearance of RMT",
-}
+# Report: each figure's caption and its group (the paper it comes from), from the registry
+def figure_caption(wildcards):
+    return FIGURES[wildcards.fig].caption
+
+
+def figure_group(wildcards):
+    return FIGURES[wildcards.fig].paper.short

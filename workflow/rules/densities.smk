@@ -7,7 +7,7 @@ rule global_density:
         stats="results/{scale}/analysis/global_density/{run}/{spec}/stats.json",
         samples="results/{scale}/analysis/global_density/{run}/{spec}/samples.npz",
     params:
-        overrides=lambda w: densities_args(w.scale, "fit"),
+        overrides=lambda w: densities_args(w.scale, "global_density"),
         digest=CONFIG_DIGEST,
         outdir=lambda w: f"results/{w.scale}/analysis/global_density/{w.run}/{w.spec}",
     log:
@@ -19,7 +19,7 @@ rule global_density:
         runtime=20,
         mem_mb=4000,
     shell:
-        "OMP_NUM_THREADS={threads} python -m rmtloss.densities task=fit spectrum={input} {params.overrides} "
+        "OMP_NUM_THREADS={threads} python -m rmtloss.densities task=global_density spectrum={input} {params.overrides} "
         "hydra.run.dir={params.outdir} > {log} 2>&1"
 
 

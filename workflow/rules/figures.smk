@@ -7,10 +7,10 @@ rule figure:
             "results/{scale}/figures/{fig}.png",
             caption="../report/figure.rst",
             category="Figures",
-            subcategory=lambda w: FIGURE_GROUPS.get(w.fig, "Other"),
+            subcategory=figure_group,
         ),
     params:
-        caption=lambda w: FIGURE_CAPTIONS[w.fig],
+        caption=figure_caption,
         inputs=lambda w, input: "inputs=[" + ",".join(input) + "]",
         digest=CONFIG_DIGEST,
         outdir=lambda w: f"results/{w.scale}/figures/meta/{w.fig}",

@@ -7,7 +7,7 @@ rule outliers:
         stats="results/{scale}/analysis/outliers/{task}/stats.json",
         samples="results/{scale}/analysis/outliers/{task}/samples.npz",
     wildcard_constraints:
-        task="synthetic_shift|synthetic_local_law|outlier_count",
+        task="|".join(OUTLIER_TASKS),
     params:
         overrides=outliers_args,
         digest=CONFIG_DIGEST,
@@ -32,14 +32,14 @@ rule outlier_shift:
     input:
         outlier_inputs,
     output:
-        stats="results/{scale}/analysis/outliers/network_shift/{run}/stats.json",
-        samples="results/{scale}/analysis/outliers/network_shift/{run}/samples.npz",
+        stats="results/{scale}/analysis/outliers/outlier_shift_network/{run}/stats.json",
+        samples="results/{scale}/analysis/outliers/outlier_shift_network/{run}/samples.npz",
     params:
         overrides=outliers_args,
         digest=CONFIG_DIGEST,
-        outdir=lambda w: f"results/{w.scale}/analysis/outliers/network_shift/{w.run}",
+        outdir=lambda w: f"results/{w.scale}/analysis/outliers/outlier_shift_network/{w.run}",
     log:
-        "results/{scale}/logs/outliers/network_shift_{run}.log",
+        "results/{scale}/logs/outliers/outlier_shift_network_{run}.log",
     conda:
         "../envs/rmtloss.yaml"
     threads: 2
@@ -48,5 +48,5 @@ rule outlier_shift:
         mem_mb=lambda w: 32000 if outlier_gpus(w) else 8000,
         gpu=outlier_gpus,
     shell:
-        "OMP_NUM_THREADS={threads} python -m rmtloss.outliers task=network_shift {params.overrides} "
+        "OMP_NUM_THREADS={threads} python -m rmtloss.outliers task=outlier_shift_network {params.overrides} "
         "hydra.run.dir={params.outdir} > {log} 2>&1"

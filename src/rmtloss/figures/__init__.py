@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from rmtloss._io import read_json, read_npz
+from rmtloss.papers import kind_of, run_name
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,16 @@ class Record:
 
     stats: dict[str, Any]
     samples: dict[str, np.ndarray]
+
+    @property
+    def kind(self) -> str:
+        """The record's kind under its current name (:func:`rmtloss.papers.kind_of`)."""
+        return kind_of(self.stats)
+
+    @property
+    def run_name(self) -> str:
+        """The training run the record comes from (:func:`rmtloss.papers.run_name`)."""
+        return run_name(self.stats)
 
     @property
     def label(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -49,3 +50,28 @@ def save(fig: Figure, stem: str) -> None:
         with atomic_path(f"{stem}.{ext}") as tmp:
             fig.savefig(tmp, format=ext, bbox_inches=box)
     plt.close(fig)
+
+
+def arm_curve(ax, arms: list[dict], key: str, label: str, style: str, color: str) -> None:  # noqa: ANN001
+    """Mean ± s.e. of the final test error against ``key``; diverged runs are counted in the label."""
+    x = np.array([a[key] for a in arms])
+    m, se = np.array([a["mean"] for a in arms]), np.array([a["se"] for a in arms])
+    div = sum(a["diverged"] for a in arms)
+    ax.errorbar(
+        x,
+        m,
+        yerr=se,
+        fmt=style,
+        color=color,
+        ms=4,
+        capsize=2,
+        label=label + (f" ({div} runs diverged)" if div else ""),
+    )
+
+
+def mean_curve(samples: dict[str, np.ndarray], key: str) -> np.ndarray:
+    """Mean over the seeds that ran to the end (finite last entry) of a (seeds, epochs + 1) curve in
+    ``samples``; empty when none did (all diverged, or SGD's damping, which is NaN)."""
+    rows = samples[key]
+    ok = rows[np.isfinite(rows[:, -1])] if rows.size else rows
+    return ok.mean(axis=0) if len(ok) else np.zeros(0)

@@ -14,7 +14,7 @@ from rmtloss.figures import Record
 
 def draw(records: list[Record]) -> Figure:
     """Draw the complexity curves."""
-    rec = next(r for r in records if r.stats.get("kind") == "abc")
+    rec = next(r for r in records if r.kind == "abc")
     s, st = rec.samples, rec.stats
     e0, einf = st["thresholds"][0][0], st["e_inf"][0]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")

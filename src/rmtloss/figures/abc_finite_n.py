@@ -11,7 +11,7 @@ from rmtloss.figures import Record
 
 def draw(records: list[Record]) -> Figure:
     """Draw the finite-N complexities and the limit."""
-    rec = next(r for r in records if r.stats.get("kind") == "abc")
+    rec = next(r for r in records if r.kind == "abc")
     s, st = rec.samples, rec.stats
     fig, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
     for i, n in enumerate(st["finite_n"]):

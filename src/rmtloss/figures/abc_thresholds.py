@@ -10,7 +10,7 @@ from rmtloss.figures import Record
 
 def draw(records: list[Record]) -> Figure:
     """Draw E_k against k for every p, with the asymptote E_inf."""
-    rec = next(r for r in records if r.stats.get("kind") == "abc")
+    rec = next(r for r in records if r.kind == "abc")
     fig, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
     for i, (p, einf) in enumerate(zip(rec.stats["threshold_p"], rec.stats["e_inf"], strict=True)):
         ax.plot(rec.samples["k"], rec.samples["thresholds"][i], "o-", markersize=2.5,

@@ -15,7 +15,7 @@ from rmtloss.figures import Record
 
 def draw(records: list[Record]) -> Figure:
     """Draw the prefactor curves and the Monte Carlo points."""
-    rec = next(r for r in records if r.stats.get("kind") == "activation")
+    rec = next(r for r in records if r.kind == "activation")
     s, st = rec.samples, rec.stats
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.3), layout="constrained",
                                   gridspec_kw={"width_ratios": [1.6, 1]})

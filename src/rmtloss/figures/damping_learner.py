@@ -7,17 +7,17 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from rmtloss.figures import Record
-from rmtloss.figures.epsilon_sweep import _curve, mean_curve
+from rmtloss.figures._style import arm_curve, mean_curve
 
 
 def draw(records: list[Record]) -> Figure:
     """Left: final test error against the initial damping, learner and fixed. Right: δ_t per epoch."""
-    recs = [r for r in records if r.stats.get("kind") == "optimiser_damping_learner"]
+    recs = [r for r in records if r.kind == "damping_learner"]
     fig, axes = plt.subplots(len(recs), 2, figsize=(9, 3.4 * len(recs)), squeeze=False, layout="constrained")
     for (ax, ax2), rec in zip(axes, recs, strict=True):
         s = rec.stats
-        _curve(ax, s["fixed"], "eps", "Adam, fixed eps", "s:", "C1")
-        _curve(ax, s["learner"], "eps", "Adam + RMT damping learner from delta_min", "o-", "C0")
+        arm_curve(ax, s["fixed"], "eps", "Adam, fixed eps", "s:", "C1")
+        arm_curve(ax, s["learner"], "eps", "Adam + RMT damping learner from delta_min", "o-", "C0")
         ax.set_xscale("log")
         ax.set_xlabel("initial damping delta_min")
         ax.set_ylabel("final test error (mean +- s.e.)")

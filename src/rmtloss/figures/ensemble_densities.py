@@ -11,7 +11,7 @@ from rmtloss.figures._style import grid
 
 def draw(records: list[Record]) -> Figure:
     """One panel per family, a histogram per member (unit RMS, log-y); zero atoms in the legend."""
-    rec = next(r for r in records if r.stats.get("kind") == "ensemble_densities")
+    rec = next(r for r in records if r.kind == "ensemble_densities")
     s, d = rec.stats, rec.samples
     fams = list(s["members"])
     fig, axes = grid(len(fams), ncols=2, size=2.8)

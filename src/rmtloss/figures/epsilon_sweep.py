@@ -3,28 +3,10 @@ error during training for each ε (right), one row per setting."""
 
 from __future__ import annotations
 
-import numpy as np
 from matplotlib.figure import Figure
 
 from rmtloss.figures import Record
-from rmtloss.figures._style import grid, ramp
-
-
-def _curve(ax, arms: list[dict], key: str, label: str, style: str, color: str) -> None:  # noqa: ANN001
-    """Mean ± s.e. of the final test error against ``key``; diverged runs are counted in the label."""
-    x = np.array([a[key] for a in arms])
-    m, se = np.array([a["mean"] for a in arms]), np.array([a["se"] for a in arms])
-    div = sum(a["diverged"] for a in arms)
-    ax.errorbar(
-        x,
-        m,
-        yerr=se,
-        fmt=style,
-        color=color,
-        ms=4,
-        capsize=2,
-        label=label + (f" ({div} runs diverged)" if div else ""),
-    )
+from rmtloss.figures._style import arm_curve, grid, mean_curve, ramp
 
 
 def _sgd_band(ax, sgd: dict) -> None:  # noqa: ANN001
@@ -35,14 +17,6 @@ def _sgd_band(ax, sgd: dict) -> None:  # noqa: ANN001
         label=f"SGD, lr {sgd['lr']:g} (mean +- s.e.)",
     )
     ax.axhline(sgd["mean"], color="0.4", lw=0.8)
-
-
-def mean_curve(samples: dict[str, np.ndarray], key: str) -> np.ndarray:
-    """Mean over the seeds that ran to the end (finite last entry) of a (seeds, epochs + 1) curve in
-    ``samples``; empty when none did (all diverged, or SGD's damping, which is NaN)."""
-    rows = samples[key]
-    ok = rows[np.isfinite(rows[:, -1])] if rows.size else rows
-    return ok.mean(axis=0) if len(ok) else np.zeros(0)
 
 
 def _training(ax, rec: Record) -> None:  # noqa: ANN001
@@ -59,12 +33,12 @@ def _training(ax, rec: Record) -> None:  # noqa: ANN001
 
 def draw(records: list[Record]) -> Figure:
     """Test error vs ε (log axis; ε = 0 not allowed) and during training, every epsilon_sweep setting."""
-    recs = [r for r in records if r.stats.get("kind") == "optimiser_epsilon_sweep"]
+    recs = [r for r in records if r.kind == "epsilon_sweep"]
     fig, axes = grid(2 * len(recs), ncols=2, size=3.0)
     for ax, ax2, rec in zip(axes[::2], axes[1::2], recs, strict=True):
         s = rec.stats
         _sgd_band(ax, s["sgd"])
-        _curve(ax, s["adam"], "eps", "Adam, lr x (1 + eps)" if s["shrinkage"] else "Adam", "o-", "C0")
+        arm_curve(ax, s["adam"], "eps", "Adam, lr x (1 + eps)" if s["shrinkage"] else "Adam", "o-", "C0")
         ax.set_xscale("log")
         ax.set_xlabel("epsilon (damping)")
         ax.set_ylabel("final test error")

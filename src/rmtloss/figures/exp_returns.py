@@ -11,7 +11,7 @@ from rmtloss.figures import Record
 
 def draw(records: list[Record]) -> Figure:
     """Points: best test error per budget; line: a + b exp(c t)."""
-    recs = [r for r in records if r.stats.get("kind") == "optimiser_exp_returns"]
+    recs = [r for r in records if r.kind == "exp_returns"]
     fig, axes = plt.subplots(
         1, len(recs), figsize=(4.5 * len(recs), 3.3), squeeze=False, layout="constrained"
     )

@@ -11,7 +11,7 @@ from rmtloss.figures import Record
 
 def draw(records: list[Record]) -> Figure:
     """Rows: index convention (authors, corrected); columns: largest k_D, largest k_G (-1 grey: none)."""
-    rec = next(r for r in records if r.stats.get("kind") == "gan_map")
+    rec = next(r for r in records if r.kind == "gan_map")
     s, d = rec.stats, rec.samples
     fig, axes = plt.subplots(2, 2, figsize=(9.5, 7), layout="constrained", sharex=True, sharey=True)
     cmap = plt.get_cmap("viridis").with_extremes(bad="0.8")

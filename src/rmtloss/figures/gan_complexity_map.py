@@ -11,7 +11,7 @@ from rmtloss.figures import Record
 
 def draw(records: list[Record]) -> Figure:
     """Filled contours of Θ, the smallest u_G with Θ > 0 against u_D, and Θ against u_G at five u_D."""
-    rec = next(r for r in records if r.stats.get("kind") == "gan_map")
+    rec = next(r for r in records if r.kind == "gan_map")
     s, d = rec.stats, rec.samples
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
     theta = np.ma.masked_invalid(d["theta"])

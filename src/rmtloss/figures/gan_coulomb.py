@@ -10,7 +10,7 @@ from rmtloss.figures._style import grid
 
 def draw(records: list[Record]) -> Figure:
     """One panel per x_1: U(x; x_1) as a line, N^-1 log E|det(H - x)| with one standard error as crosses."""
-    rec = next(r for r in records if r.stats.get("kind") == "gan_coulomb")
+    rec = next(r for r in records if r.kind == "gan_coulomb")
     s, d = rec.stats, rec.samples
     fig, axes = grid(len(s["x1"]), ncols=5, size=2.4)
     for i, (ax, x1) in enumerate(zip(axes, s["x1"], strict=True)):

@@ -11,7 +11,7 @@ from rmtloss.figures._style import grid
 
 def draw(records: list[Record]) -> Figure:
     """One panel per x_1: histogram of sampled eigenvalues, block-equation density, authors' quartic."""
-    rec = next(r for r in records if r.stats.get("kind") == "gan_spectrum")
+    rec = next(r for r in records if r.kind == "gan_spectrum")
     s, d = rec.stats, rec.samples
     fig, axes = grid(len(s["x1"]), ncols=3, size=2.8)
     for i, (ax, x1) in enumerate(zip(axes, s["x1"], strict=True)):

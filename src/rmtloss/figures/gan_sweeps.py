@@ -11,7 +11,7 @@ from rmtloss.figures import Record
 def _series(records: list[Record], sweep: str) -> dict[tuple[int, int], list[dict]]:
     out: dict[tuple[int, int], list[dict]] = {}
     for r in records:
-        if r.stats.get("kind") == "gan_point" and r.stats.get("sweep") == sweep:
+        if r.kind == "gan_point" and r.stats.get("sweep") == sweep:
             out.setdefault((r.stats["p"], r.stats["q"]), []).append(r.stats)
     return {k: sorted(v, key=lambda s: s[sweep]) for k, v in sorted(out.items())}
 

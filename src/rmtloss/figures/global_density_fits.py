@@ -23,7 +23,7 @@ _LAWS = (
 
 def draw(records: list[Record]) -> Figure:
     """One panel per (network, spectrum kind): data histogram and the four fitted laws."""
-    recs = [r for r in records if r.stats.get("kind") == "global_density"]
+    recs = [r for r in records if r.kind == "global_density"]
     fig, axes = grid(len(recs), ncols=3, size=2.8)
     for ax, rec in zip(axes, recs, strict=True):
         s, d = rec.stats, rec.samples

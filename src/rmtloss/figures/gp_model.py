@@ -13,7 +13,7 @@ from rmtloss.rmt.global_laws import semicircle_pdf
 
 def draw(records: list[Record]) -> Figure:
     """A density panel per setting with its best semicircle, then <r~> per setting against GOE and Poisson."""
-    rec = next(r for r in records if r.stats.get("kind") == "gp_model")
+    rec = next(r for r in records if r.kind == "gp_model")
     rows, d = rec.stats["settings"], rec.samples
     fig, axes = grid(len(rows) + 1, ncols=4, size=2.4)
     for i, (ax, row) in enumerate(zip(axes, rows, strict=False)):

@@ -10,7 +10,7 @@ from rmtloss.figures import Record
 
 def draw(records: list[Record]) -> Figure:
     """alpha(E) under the semicircle, a Wigner product and a diluted Wigner law of unit variance (log-y)."""
-    rec = next(r for r in records if r.stats.get("kind") == "layered_index")
+    rec = next(r for r in records if r.kind == "layered_index")
     s, d = rec.stats, rec.samples
     fig, ax = plt.subplots(figsize=(5.5, 3.8), layout="constrained")
     for key, label in (

@@ -34,14 +34,10 @@ def _panel(ax, deltas, emp, det, naive, vectors: list[str], title: str) -> None:
     ax.legend(fontsize=6)
 
 
-def _run(rec: Record) -> str:
-    return rec.stats["run"].rstrip("/").split("/")[-2]
-
-
 def draw(records: list[Record]) -> Figure:
     """Relative error of the deterministic equivalent and of the naive inverse against δ."""
-    syn = next(r for r in records if r.stats.get("kind") == "local_law_synthetic")
-    nets = [r for r in records if r.stats.get("kind") == "outlier_shift_network"]
+    syn = next(r for r in records if r.kind == "local_law_synthetic")
+    nets = [r for r in records if r.kind == "outlier_shift_network"]
     panels = [(syn, s) for s in syn.stats["s"]] + [(net, None) for net in nets]
     fig, axes = grid(len(panels), ncols=3, size=3.0)
     for ax, (rec, s) in zip(axes, panels, strict=True):
@@ -70,7 +66,7 @@ def draw(records: list[Record]) -> Figure:
                 d["law_deterministic"],
                 d["law_naive"],
                 law["vectors"],
-                f"{_run(rec)} batch Hessians, b = {law['batch_size']}, s^2 = {law['s2']:.2g}",
+                f"{rec.run_name} batch Hessians, b = {law['batch_size']}, s^2 = {law['s2']:.2g}",
             )
     fig.suptitle("quadratic forms u^T (H_b + delta)^-1 u: deterministic equivalent vs naive")
     return fig

@@ -12,7 +12,7 @@ from rmtloss.figures import Record
 def draw(records: list[Record]) -> Figure:
     """Counts above the fitted bulk edge (and by the largest gap ratio) with the lines C and C - 1;
     the top of each spectrum on the right."""
-    rec = next(r for r in records if r.stats.get("kind") == "outlier_count")
+    rec = next(r for r in records if r.kind == "outlier_count")
     rows = sorted(rec.stats["runs"], key=lambda r: r["classes"])
     c = np.array([r["classes"] for r in rows])
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")

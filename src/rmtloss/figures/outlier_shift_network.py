@@ -12,7 +12,7 @@ from rmtloss.figures import Record
 def draw(records: list[Record]) -> Figure:
     """Means over batches with standard errors, the linear fit and the predicted slope per outlier,
     and the noise variance s_b^2 against 1/b - 1/N."""
-    recs = [r for r in records if r.stats.get("kind") == "outlier_shift_network"]
+    recs = [r for r in records if r.kind == "outlier_shift_network"]
     fig, axes = plt.subplots(len(recs), 2, figsize=(9, 3.6 * len(recs)), layout="constrained", squeeze=False)
     for rec, (ax, ax2) in zip(recs, axes, strict=True):
         _row(rec, ax, ax2)

@@ -11,7 +11,7 @@ from rmtloss.figures._style import grid
 
 def draw(records: list[Record]) -> Figure:
     """One panel per noise kind: the shift λ - θ of each spike against s, sampled and predicted."""
-    rec = next(r for r in records if r.stats.get("kind") == "outlier_shift_synthetic")
+    rec = next(r for r in records if r.kind == "outlier_shift_synthetic")
     s, d = rec.stats, rec.samples
     kinds = list(s["noise"])
     fig, axes = grid(len(kinds), ncols=4)

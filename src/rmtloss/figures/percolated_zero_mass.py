@@ -10,7 +10,7 @@ from rmtloss.figures import Record
 
 def draw(records: list[Record]) -> Figure:
     """Sampled zero mass with its standard error, Bauer–Golinelli and the isolated-vertex bound e^-c."""
-    rec = next(r for r in records if r.stats.get("kind") == "percolated_zero_mass")
+    rec = next(r for r in records if r.kind == "percolated_zero_mass")
     s, d = rec.stats, rec.samples
     fig, ax = plt.subplots(figsize=(5, 3.6), layout="constrained")
     ax.plot(d["c_fine"], d["formula_fine"], color="0.2", label="Bauer-Golinelli 2t + ct^2 - 1, t = W(c)/c")

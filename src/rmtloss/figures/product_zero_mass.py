@@ -11,7 +11,7 @@ from rmtloss.figures import Record
 
 def draw(records: list[Record]) -> Figure:
     """Sampled zero mass (markers, one colour per depth) and the rank formula 1 - min(N_i)/N_0."""
-    rec = next(r for r in records if r.stats.get("kind") == "product_zero_mass")
+    rec = next(r for r in records if r.kind == "product_zero_mass")
     d = rec.samples
     fig, ax = plt.subplots(figsize=(5, 3.6), layout="constrained")
     r = np.linspace(0, max(1.6, d["ratio"].max()), 200)

@@ -12,7 +12,7 @@ from rmtloss.figures._style import ramp
 
 def draw(records: list[Record]) -> Figure:
     """Flat-to-sharp displacement ratio and the true loss after T steps against ε; loss curves."""
-    rec = next(r for r in records if r.stats.get("kind") == "optimiser_shrinkage_noise")
+    rec = next(r for r in records if r.kind == "shrinkage_noise")
     s = rec.stats
     eps = np.array([e["eps"] for e in s["eps"]])
     fig, (ax, ax2, ax3) = plt.subplots(1, 3, figsize=(11, 3.3), layout="constrained")

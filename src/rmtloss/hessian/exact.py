@@ -6,8 +6,8 @@ share-weighted sum of batch Hessians. Each batch Hessian is built in one vectori
 Hessian-vector product :math:`v \mapsto \nabla_\theta(\nabla_\theta L \cdot v)`
 (forward-over-reverse, :class:`~rmtloss.hessian.operators.HessianOperator`) ``vmap``-ped over the
 columns of the identity. The
-authors' script instead takes one backward pass per parameter (row by row, float32;
-``papers_empirical.md`` section 1.1); ``benchmarks/exact_hessian.py`` compares the two.
+authors' script instead takes one backward pass per parameter (row by row, float32);
+``benchmarks/exact_hessian.py`` compares the two.
 
 The result is symmetrised, :math:`(H + H^\top)/2`, before any eigen-decomposition.
 """

@@ -1,6 +1,6 @@
 r"""Lanczos, stochastic Lanczos quadrature, top eigenpairs and Hutchinson traces.
 
-Lanczos with full reorthogonalisation (Golub & Van Loan, ch. 10; ``papers_empirical.md`` 1.2),
+Lanczos with full reorthogonalisation (Golub & Van Loan, ch. 10; as in Papyan 2018 and the authors' SLQ),
 always in float64 whatever the operator's dtype: for :math:`q_1 = v/\|v\|`,
 
 .. math:: w = A q_j - \beta_{j-1} q_{j-1},\quad \alpha_j = q_j^\top w,\quad
@@ -154,7 +154,7 @@ def lanczos(op: Operator, num_steps: int, seed: int = 0, *, tol: float = 1e-3,
         num_steps: m; capped at P. Fewer are taken if an invariant subspace is reached.
         seed: seed of the Rademacher start vector (ignored when ``start`` is given).
         tol: a Ritz pair counts as converged when its residual is at most ``tol`` times
-            max(abs(theta), the largest abs(theta)) (``papers_empirical.md`` 1.2: 1e-3).
+            max(abs(theta), the largest abs(theta)) (the authors' code: 1e-3).
         start: an explicit start vector.
 
     Returns:
@@ -265,7 +265,7 @@ def top_eigenpairs(op: Operator, k: int, num_steps: int | None = None, seed: int
                    which: str = "LA", tol: float = 1e-3) -> EigenResult:
     """The k largest (``LA``), smallest (``SA``) or largest-magnitude (``LM``) eigenpairs.
 
-    Uses one Lanczos run of ``num_steps`` (default 3k + 20, ``papers_empirical.md`` 1.2) and
+    Uses one Lanczos run of ``num_steps`` (default 3k + 20) and
     recomputes each residual with one more product.
     """
     if which not in ("LA", "SA", "LM"):

@@ -1,7 +1,7 @@
 r"""Random-matrix samplers: GOE and Poisson controls, product and percolated ensembles.
 
 Products and percolated (diluted) ensembles follow Granziol, "Beyond Random Matrix Theory for Deep
-Networks" (arXiv 2006.07721) as written out in ``papers_empirical.md`` 1.7:
+Networks" (arXiv 2006.07721):
 
 * **Wishart products**: :math:`X_i \in \mathbb R^{N_{i-1}\times N_i}` with iid
   :math:`N(0, 1/N_i)` entries, :math:`W = X_1\cdots X_L`, :math:`M = WW^\top`. Its zero atom has
@@ -64,6 +64,13 @@ def wishart_product(dims: Sequence[int], rng: np.random.Generator) -> np.ndarray
     return w @ w.T
 
 
+def mp_bulk(n: int, ratio: float, rng: np.random.Generator) -> np.ndarray:
+    """Eigenvalues of :math:`YY^\\top/n`, :math:`Y \\in \\mathbb R^{n \\times \\lfloor ratio\\, n\\rfloor}`
+    (a Marchenko–Pastur bulk with an atom :math:`1 - ratio` at 0 when ratio < 1)."""
+    m = max(1, int(ratio * n))
+    return np.linalg.eigvalsh(wishart_product([n, m], rng)) * (m / n)
+
+
 def wigner_product(n: int, depth: int, rng: np.random.Generator) -> np.ndarray:
     """Palindromic product :math:`S_L = W_1\\cdots W_L\\cdots W_1` of unit-variance GOE matrices."""
     if depth < 1:
@@ -101,7 +108,7 @@ def noise_matrix(n: int, kind: str, rng: np.random.Generator, sparsity: float = 
     ``goe``, ``rademacher`` (:math:`\pm 1/\sqrt n` entries) and ``sparse`` (entries kept with
     probability ``sparsity``, :math:`\pm 1/\sqrt{pn}`) are Wigner matrices with delocalised
     eigenvectors (semicircle on [-2, 2]); ``diagonal`` (standard normal diagonal) is the localised
-    counter-example of ``papers_empirical.md`` 2.4.
+    counter-example of Baskerville et al. 2022 (arXiv 2205.08601).
     """
     if kind == "diagonal":
         return np.diag(rng.standard_normal(n))

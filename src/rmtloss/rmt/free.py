@@ -1,7 +1,7 @@
 r"""Free additive convolution with a semicircle, outlier locations and damped resolvents.
 
 Baskerville, Keating, Mezzadri, Najnudel and Granziol, "Universal characteristics of deep neural
-network loss surfaces from random matrix theory" (arXiv 2205.08601); ``papers_empirical.md`` 1.4,
+network loss surfaces from random matrix theory" (arXiv 2205.08601),
 1.5 and 2.2 (C1.1, C1.2, C1.4). A batch Hessian is modelled as
 
 .. math:: H_b = A + s X, \qquad s^2 = \sigma^2 (1/b - 1/N),
@@ -240,3 +240,15 @@ def damped_trace(law: Discrete, s2: float, delta: float | np.ndarray) -> np.ndar
     if s2 == 0:
         return -stieltjes(law, -d)
     return (d - effective_damping(law, s2, d)) / s2
+
+
+def resolvent_forms(vals: np.ndarray, weights: np.ndarray, deltas: np.ndarray) -> np.ndarray:
+    r""":math:`\sum_i w_{ij} / (\lambda_i + \delta)` for each δ and column j: with
+    :math:`w_{ij} = (q_i^\top u_j)^2` from an eigendecomposition :math:`(\lambda_i, q_i)`, the quadratic
+    forms :math:`u_j^\top (M + \delta)^{-1} u_j`; for a diagonal M, :math:`w = u^2`. Shape (D, J)."""
+    return (weights[None, :, :] / (vals[None, :, None] + np.asarray(deltas, float)[:, None, None])).sum(1)
+
+
+def quadratic_forms(vals: np.ndarray, vecs: np.ndarray, u: np.ndarray, deltas: np.ndarray) -> np.ndarray:
+    r""":math:`u_j^\top (M + \delta)^{-1} u_j` from the eigendecomposition ``(vals, vecs)`` of M."""
+    return resolvent_forms(vals, (vecs.T @ u) ** 2, deltas)

@@ -1,7 +1,7 @@
 r"""Global spectral densities: semicircle and Marchenko–Pastur laws, fits and distances.
 
 Granziol, "Beyond Random Matrix Theory for Deep Networks" (arXiv 2006.07721) compares observed
-Hessian densities with these laws (``papers_empirical.md`` 1.6):
+Hessian densities with these laws (Granziol 2020, arXiv 2006.07721):
 
 * semicircle of centre :math:`m` and radius :math:`R`:
   :math:`\rho(x) = \frac{2}{\pi R^2}\sqrt{R^2 - (x-m)^2}`, distribution function

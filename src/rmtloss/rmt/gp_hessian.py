@@ -1,7 +1,8 @@
 r"""Hessians of a stationary Gaussian-process loss surface (Baskerville, Granziol, Keating).
 
 For a stationary GP with covariance :math:`k(-\tfrac12\|x - x'\|^2)` the Hessian at a point is
-Gaussian with (``papers_empirical.md`` 3.6, the authors' notebook ``gp_test_loss_spectra``):
+Gaussian with (arXiv 2102.06740; the authors' notebook
+``gp_test_loss_spectra``):
 
 * off-diagonal entries iid :math:`N(0, k'')`: the sampler draws :math:`M = \sqrt{2k''}\,G` and
   symmetrises, :math:`(M + M^\top)/2`;

@@ -2,7 +2,7 @@ r"""Index of critical points against energy: the layered structure and its depen
 
 For a spherical p-spin-like model the Hessian at a critical point of normalised energy E is
 :math:`\sqrt{p(p-1)}\,W - pE\,I` with W a unit-variance matrix (Auffinger, Ben Arous, Černý;
-``papers_empirical.md`` 4.3). Its index fraction is
+Granziol 2020, arXiv 2006.07721). Its index fraction is
 
 .. math:: \alpha(E) = \mu_W\big((-\infty,\ pE/\sqrt{p(p-1)})\big).
 

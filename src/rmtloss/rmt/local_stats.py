@@ -1,6 +1,6 @@
 r"""Local eigenvalue statistics of Hessian spectra (Baskerville, Granziol, Keating 2022).
 
-The procedure follows the authors' notebooks (``papers_empirical.md`` section 1.3):
+The procedure follows the authors' notebooks (Baskerville, Granziol, Keating 2022, arXiv 2102.06740):
 
 * near-zero (degenerate) modes are dropped first, :math:`|\lambda| \le c \max|\lambda|`;
 * ratios :math:`r_i = s_{i+1}/s_i` of consecutive spacings are taken **within** each spectrum and

@@ -1,7 +1,7 @@
 r"""Outlier detection against an estimated bulk edge, for exact spectra and converged Ritz values.
 
-``papers_empirical.md`` 1.4: instead of eyeballing a gap, the right edge of the bulk is estimated
-from a model of the bulk near its edge. A soft (square-root) edge at :math:`e` puts the j-th
+Baskerville et al. 2022 (arXiv 2205.08601): instead of eyeballing a gap, the right edge of the bulk
+is estimated from a model of the bulk near its edge. A soft (square-root) edge at :math:`e` puts the j-th
 largest bulk eigenvalue at
 
 .. math:: \lambda_{(j)} \approx e - a\,(j - \tfrac12)^{2/3}

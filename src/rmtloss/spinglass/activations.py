@@ -1,7 +1,7 @@
 r"""General activations as a low-rank deformation of the p-spin Hessian (Baskerville, Keating,
 Mezzadri, Najnudel, "The loss surfaces of neural networks with general activation functions", 2021).
 
-What is computable without the paper's own constants (``papers_spinglass.md`` section 2.3): a
+What is computable without the paper's own constants (arXiv 2004.03959): a
 piecewise-linear activation leaves the leading-order complexity equal to ABC's with p = depth and
 adds a deterministic finite-rank matrix to the Hessian. For a rank-one deformation
 :math:`\theta e e^\top` of the GOE M (ABC convention, semicircle on :math:`[-\sqrt2, \sqrt2]`) and

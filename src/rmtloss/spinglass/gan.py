@@ -1,5 +1,5 @@
 r"""Complexity of the GAN model of two interacting spin glasses (Baskerville, Keating, Mezzadri,
-Najnudel 2022, arXiv 2101.02524). ``papers_spinglass.md`` section 3 is the specification.
+Najnudel 2022, arXiv 2101.02524) and the authors' code.
 
 Model. The discriminator loss :math:`L_D = \ell_D - \ell_G` and the generator loss :math:`L_G = \ell_G`,
 with :math:`\ell_D` a p-spin glass in the discriminator's :math:`N_D = \kappa N` weights and

@@ -1,8 +1,9 @@
 r"""Complexity of the pure spherical p-spin glass (Auffinger, Ben Arous, Černý 2013, "ABC").
 
 Model: :math:`H_{N,p}(\sigma) = N^{-(p-1)/2}\sum J_{i_1\dots i_p}\sigma_{i_1}\cdots\sigma_{i_p}` on the
-sphere :math:`|\sigma|^2 = N`, iid standard normal couplings. ``papers_spinglass.md`` section 1 gives
-every formula used here; the conventions are ABC's (GOE with :math:`E M_{ij}^2 = (1+\delta_{ij})/(2N)`,
+sphere :math:`|\sigma|^2 = N`, iid standard normal couplings. Auffinger, Ben Arous, Černý 2013
+(arXiv 1003.1129) give every formula used here; the conventions are ABC's (GOE with
+:math:`E M_{ij}^2 = (1+\delta_{ij})/(2N)`,
 semicircle on :math:`[-\sqrt2, \sqrt2]`; complexities are cumulative in the energy, "at u or below").
 
 * :math:`E_\infty = 2\sqrt{(p-1)/p}`;
@@ -103,7 +104,7 @@ def goe_sigma(n: int, num: int = 40001) -> tuple[np.ndarray, np.ndarray]:
 
 
 def expected_critical_points(n: int, p: int, u: float = math.inf) -> float:
-    """Exact :math:`E\\,\\mathrm{Crt}_N((-\\infty, u))` from ABC's GOE form (``papers_spinglass.md`` 1.4a).
+    """Exact :math:`E\\,\\mathrm{Crt}_N((-\\infty, u))` from ABC's GOE form.
 
     :math:`2N\\sqrt{2/p}\\,(p-1)^{N/2}\\int_{x \\le \\sqrt{p/(2(p-1))}u} e^{-N(p-2)x^2/(2p)}\\rho_N(x)dx`,
     evaluated in unit-scale GOE coordinates on one fine grid.
@@ -145,7 +146,7 @@ class KacRiceMC:
 
 
 def kac_rice_mc(n: int, p: int, samples: int, seed: int = 0, batches: int = 8) -> KacRiceMC:
-    """Direct Kac-Rice Monte Carlo (``papers_spinglass.md`` 1.4b), independent of the GOE form.
+    """Direct Kac-Rice Monte Carlo, independent of the GOE form.
 
     :math:`E\\,\\mathrm{Crt}_{N,k} = |S^{N-1}(\\sqrt N)|(2\\pi p)^{-(N-1)/2}
     E[|\\det A|\\,1\\{\\mathrm{ind}\\,A = k\\}]`

@@ -1,4 +1,4 @@
-"""Noisy quadratic model of damped preconditioned descent (P4, ``papers_empirical.md`` 5.3 item 1).
+"""Noisy quadratic model of damped preconditioned descent (Granziol & Baskerville 2022, arXiv 2011.08181).
 
 The true loss is :math:`L(w) = \\tfrac12 w^\\top A w` with ``A = diag(lambda)`` (its eigenbasis, no
 loss of generality): a Marchenko–Pastur bulk plus a few sharp spikes. At step t the optimiser sees
@@ -9,7 +9,7 @@ loss of generality): a Marchenko–Pastur bulk plus a few sharp spikes. At step 
   a batch of b),
 
 and steps :math:`w_{t+1} = w_t - \\eta (1 + \\delta)(B_t + \\delta I)^{-1} g_t` (damping as shrinkage,
-:mod:`rmtloss.optim`). Reported per δ: the true loss after T steps and the mean absolute
+:mod:`rmtloss.nets.optim`). Reported per δ: the true loss after T steps and the mean absolute
 displacement :math:`|w_T - w_0|` along the k flattest and the k sharpest directions of A.
 """
 

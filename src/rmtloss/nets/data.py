@@ -2,15 +2,15 @@
 
 Quick and smoke scales use the data sets that ship inside scikit-learn, so nothing is downloaded:
 
-* ``digits``: 1797 8x8 grey-scale digits, 10 classes (the MNIST stand-in of
-  ``papers_empirical.md`` section 3.5); features standardised with train-split statistics;
+* ``digits``: 1797 8x8 grey-scale digits, 10 classes (our MNIST stand-in for
+  arXiv 2102.06740); features standardised with train-split statistics;
   always-zero pixels stay exactly zero (they give exact zero Hessian eigenvalues, as MNIST's
   border pixels do).
 * ``diabetes``: 442 patients, 10 features, one real target (the stand-in of the authors' Bike
   regression); the target divided by its train mean, as the authors do for Bike.
 * ``mixture``: a seeded Gaussian mixture, ``classes`` classes of equal size in ``dim`` dimensions,
   unit isotropic noise around class means drawn as Gaussian vectors of norm ``separation``
-  (the outliers-per-class experiment of ``papers_empirical.md`` 1.4).
+  (the outliers-per-class experiment of Baskerville et al. 2022, arXiv 2205.08601).
 
 Paper scale reads MNIST, Fashion-MNIST, CIFAR-10 and CIFAR-100 through torchvision from
 ``data_dir``; nothing is downloaded unless ``download=true``. Inputs are normalised as in the

@@ -8,7 +8,7 @@
 | ``cnn`` | conv(1->4,3) ReLU conv(4->8,3) ReLU fc(128->10) on 8x8 | 1626 | LeNet on CIFAR-10 |
 | ``regression_mlp`` | 10 -> 40 -> 20 -> 1, ReLU, MSE | 1281 | Bike MLP 13 -> 100 -> 100 -> 50 -> 1 |
 
-(``papers_empirical.md`` section 3.5.) At paper scale the same ``mlp`` with ``hidden=[10, 100]``
+(The reduced scale of arXiv 2102.06740.) At paper scale the same ``mlp`` with ``hidden=[10, 100]``
 on MNIST is the authors' ``Mnist_NN`` (P = 9960), and:
 
 | name | shape | P |
@@ -52,7 +52,7 @@ class Unflatten(nn.Module):
 
 
 def lenet(shape: tuple[int, ...], num_classes: int) -> nn.Sequential:
-    """The authors' LeNetsmall (``papers_empirical.md`` 3.2), for 32x32 (or 28x28) images."""
+    """The authors' LeNetsmall (their GadamX code), for 32x32 (or 28x28) images."""
     side = ((shape[1] - 4) // 2 - 4) // 2
     return nn.Sequential(Unflatten(shape), nn.Conv2d(shape[0], 6, 5), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),

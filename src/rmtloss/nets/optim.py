@@ -1,7 +1,7 @@
 """Damping as shrinkage: Adam with ε as a shrinkage coefficient and the RMT damping learner.
 
 Follows Granziol & Baskerville, "A random matrix theory approach to damping in deep learning"
-(P4; ``papers_empirical.md`` sections 1.8 and 5).
+(Granziol & Baskerville 2022, arXiv 2011.08181).
 
 A damped preconditioned step is :math:`\\Delta w = -\\eta (B + \\delta I)^{-1} g` with ``B`` the
 curvature estimate (``diag(sqrt(v_hat))`` for Adam). The identity

@@ -1,0 +1,126 @@
+"""The claims ledger: every registered claim (:mod:`rmtloss.papers`) decided on the analysis records.
+
+Each row is a :class:`ClaimRecord`: the measured value, the expectation, the tolerance and a
+verdict (``PASS``, ``FAIL``, ``not run`` with the reason, or ``diverged`` when every input comes
+from a training run whose loss became NaN or infinite; diverged inputs are left out of the other
+claims and named in their summary). The rules are written in the paper modules before any result
+is seen; a claim that does not reproduce is written as ``FAIL`` with its number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass, replace
+
+from rmtloss.papers import CLAIMS, Claim, NotRun, Outcome, kind_of
+from rmtloss.papers._registry import Stats
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    """One row of the ledger.
+
+    Attributes:
+        id: the claim id (:data:`rmtloss.papers.CLAIMS`).
+        paper: the paper the claim comes from.
+        scale: smoke, quick or paper.
+        measured: the deciding number (NaN when not run); ``summary`` says what it is.
+        expected: the rule that decides PASS.
+        tolerance: the allowed deviation, where the rule has one.
+        verdict: PASS, FAIL, "not run", or "diverged" (every input from a diverged run).
+        figure: the figure that shows the claim.
+        summary: the measured number in words; detail: every set's numbers.
+    """
+
+    id: str
+    paper: str
+    scale: str
+    measured: float
+    expected: str
+    tolerance: str
+    verdict: str
+    figure: str
+    summary: str
+    detail: str
+
+
+def record(c: Claim, result: Outcome | NotRun, scale: str) -> ClaimRecord:
+    """The ledger row of claim ``c`` from what its rule returned."""
+    row = ClaimRecord(
+        c.id, c.paper.citation, scale, float("nan"), c.expected, "", "not run", c.figure, "", ""
+    )
+    if isinstance(result, NotRun):
+        return replace(row, detail=result.why)
+    tol = c.tolerance if result.tolerance is None else result.tolerance
+    return replace(
+        row,
+        measured=result.measured,
+        tolerance=tol,
+        verdict="PASS" if result.ok else "FAIL",
+        summary=result.summary,
+        detail=result.detail,
+    )
+
+
+def _with_diverged(rec: ClaimRecord, gone: list[Stats], any_left: bool) -> ClaimRecord:
+    """Say which inputs of a claim came from diverged training runs (they are left out).
+
+    With nothing left the verdict is ``diverged``; otherwise it is decided on the other runs and
+    the summary says what was left out.
+    """
+    names = ", ".join(
+        f"{s['run']} (epoch {s['diverged']['epoch']}, loss {s['diverged']['loss']})" for s in gone
+    )
+    note = f"{len(gone)} diverged run(s) left out: {names}"
+    if not any_left:
+        return replace(
+            rec,
+            measured=float("nan"),
+            verdict="diverged",
+            summary=note,
+            detail=f"every input of this claim comes from a diverged run: {names}; "
+            "lower optimizer.lr of those runs",
+        )
+    return replace(rec, summary=f"{rec.summary} ({note})", detail=f"{rec.detail}; {note}")
+
+
+def decide(c: Claim, stats: list[Stats], scale: str) -> ClaimRecord:
+    """Decide one claim on the records of its kinds; records of diverged runs are left out and named."""
+    mine = [s for s in stats if kind_of(s) in c.reads]
+    live = [s for s in mine if "diverged" not in s]
+    gone = [s for s in mine if "diverged" in s]
+    rec = record(c, c.decide(live), scale)
+    return _with_diverged(rec, gone, bool(live)) if gone else rec
+
+
+def ledger(stats: list[Stats], scale: str) -> list[ClaimRecord]:
+    """Every registered claim, paper by paper, decided on ``stats``."""
+    return [decide(c, stats, scale) for c in CLAIMS.values()]
+
+
+def to_csv(records: list[ClaimRecord]) -> str:
+    """The ledger as CSV (one row per claim id)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(ClaimRecord.__dataclass_fields__))
+    writer.writeheader()
+    writer.writerows(asdict(r) for r in records)
+    return buf.getvalue()
+
+
+def to_markdown(records: list[ClaimRecord], scale: str) -> str:
+    """The ledger as a readable Markdown page."""
+    lines = [
+        f"# Claims ledger, scale `{scale}`",
+        "",
+        "| id | verdict | measured | what was measured | PASS when | figure |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| `{r.id}` | **{r.verdict}** | {r.measured:.4g} | {r.summary} | "
+        f"{r.expected.replace('|', '/')} | {r.figure} |"
+        for r in records
+    ]
+    lines += ["", "## Details", ""]
+    lines += [f"- `{r.id}` ({r.paper}): {r.detail}" for r in records]
+    return "\n".join(lines) + "\n"

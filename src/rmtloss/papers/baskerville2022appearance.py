@@ -1,0 +1,287 @@
+"""Baskerville, Granziol, Keating, *Appearance of random matrix theory in deep learning*, Physica A
+(2022), arXiv 2102.06740.
+
+Local statistics of exact Hessian spectra (Sections 3–4 of the paper): consecutive spacing ratios
+against the GOE and Poisson laws, unfolded spacings against the Wigner surmise, the mass of
+(near-)zero eigenvalues; the Gaussian-process Hessian model (Section 5); diminishing returns of
+training budgets (Section 6).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from rmtloss.papers._registry import NotRun, Outcome, Stats, claim, figure, paper
+from rmtloss.rmt.laws import MEAN_RTILDE
+
+APPEARANCE = paper(
+    "baskerville2022appearance",
+    "Appearance of RMT in deep learning",
+    "Baskerville, Granziol, Keating",
+    2022,
+    "2102.06740",
+    "Appearance of RMT",
+)
+GOE_MEAN = MEAN_RTILDE["goe"]  # 0.5307 (large-N numerics)
+GOE_BAND = (round(GOE_MEAN - 0.02, 4), round(GOE_MEAN + 0.02, 4))  # ratios-goe, ratios-ggn
+FULL_DATA_BAND = (0.50, 0.56)  # ratios-fulldata: one spectrum, a wider band around 0.53
+
+figure(
+    "spacing_ratios",
+    APPEARANCE,
+    "local_stats",
+    "Spacing ratios of exact batch Hessian and GGN spectra against the GOE and Poisson laws, with the mean "
+    "of "
+    "r~ per spectrum set (Appearance of RMT in deep learning).",
+)
+figure(
+    "unfolded_spacings",
+    APPEARANCE,
+    "local_stats",
+    "Unfolded nearest-neighbour spacings (pooled unfolding) against the Wigner surmise and the exponential "
+    "law.",
+)
+figure(
+    "zero_mass",
+    APPEARANCE,
+    "local_stats",
+    "Share of (near-)zero Hessian eigenvalues per network, trained and at initialisation.",
+)
+figure(
+    "gp_model",
+    APPEARANCE,
+    "gp_model",
+    "GP Hessian model: global density and spacing ratios over the authors' settings.",
+)
+figure(
+    "exp_returns",
+    APPEARANCE,
+    "exp_returns",
+    "Best test error against the training budget with the fit a + b exp(c t) (diminishing returns).",
+)
+
+
+def set_name(s: Stats) -> str:
+    """A spectrum set's name: run/matrix_checkpoint, with _full for the full-data matrix."""
+    return f"{s['run']}/{s['matrix']}_{s['checkpoint']}" + ("_full" if s["full"] else "")
+
+
+def _batch_hessians(stats: list[Stats], key: str | None = None) -> list[Stats]:
+    return [s for s in stats if s["matrix"] == "hessian" and not s["full"] and (key is None or s.get(key))]
+
+
+GOE_RATIO_RULE = "<r~> in [0.5107, 0.5507] and 95% bootstrap interval excluding 0.45, every set"
+
+
+def _goe_ratios(sets: list[Stats], what: str) -> Outcome | NotRun:
+    if not sets:
+        return NotRun(f"no {what} at this scale")
+    means = {set_name(s): s["ratios"]["mean"] for s in sets}
+    ok = all(GOE_BAND[0] <= s["ratios"]["mean"] <= GOE_BAND[1] and s["ratios"]["ci_low"] > 0.45 for s in sets)
+    lo, hi = min(means, key=means.get), max(means, key=means.get)
+    far = max(means, key=lambda k: abs(means[k] - GOE_MEAN))
+    return Outcome(
+        means[far],
+        ok,
+        f"<r~> farthest from GOE: {means[far]:.4f} ({far}); range {means[lo]:.4f} ({lo}) .. {means[hi]:.4f} "
+        f"({hi})",
+        "; ".join(
+            f"{set_name(s)}: {s['ratios']['mean']:.4f} [{s['ratios']['ci_low']:.4f}, "
+            f"{s['ratios']['ci_high']:.4f}]"
+            for s in sets
+        ),
+    )
+
+
+@claim("ratios-goe", APPEARANCE, "spacing_ratios", "local_stats", GOE_RATIO_RULE, "+-0.02 around 0.5307")
+def ratios_goe(stats: list[Stats]) -> Outcome | NotRun:
+    """Per-batch exact Hessian spectra of every network, trained and untrained, are GOE (Section 4.1)."""
+    return _goe_ratios(_batch_hessians(stats), "batch Hessian spectra")
+
+
+@claim("ratios-ggn", APPEARANCE, "spacing_ratios", "local_stats", GOE_RATIO_RULE, "+-0.02 around 0.5307")
+def ratios_ggn(stats: list[Stats]) -> Outcome | NotRun:
+    """The non-zero part of the GGN spectra of the regression network is GOE (Section 4.1)."""
+    return _goe_ratios([s for s in stats if s["matrix"] == "ggn" and not s["full"]], "GGN spectra")
+
+
+@claim(
+    "ratios-fulldata",
+    APPEARANCE,
+    "spacing_ratios",
+    "local_stats",
+    "<r~> in [0.50, 0.56]",
+    "+-0.03 around 0.53",
+)
+def ratios_fulldata(stats: list[Stats]) -> Outcome | NotRun:
+    """The full-data Hessian of logistic regression is GOE (Section 4.1)."""
+    sets = [s for s in stats if s["full"] and s["model"] == "logistic" and s["matrix"] == "hessian"]
+    if not sets:
+        return NotRun("no full-data logistic Hessian at this scale")
+    far = max(sets, key=lambda s: abs(s["ratios"]["mean"] - sum(FULL_DATA_BAND) / 2))
+    return Outcome(
+        far["ratios"]["mean"],
+        all(FULL_DATA_BAND[0] <= s["ratios"]["mean"] <= FULL_DATA_BAND[1] for s in sets),
+        f"<r~> of the full-data spectrum: {far['ratios']['mean']:.4f}",
+        "; ".join(
+            f"{set_name(s)}: {s['ratios']['mean']:.4f} from {s['ratios']['n_ratios']} ratios" for s in sets
+        ),
+    )
+
+
+@claim(
+    "ratios-pooled-control",
+    APPEARANCE,
+    "spacing_ratios",
+    "local_stats",
+    "pooled <r~> < 0.45 and GOE of the same size in [0.52, 0.54], every set",
+    "pooled < 0.45; GOE +-0.01 around 0.53",
+)
+def ratios_pooled_control(stats: list[Stats]) -> Outcome | NotRun:
+    """Superposed batch spectra are Poisson-like while same-size GOE samples are not (Section 4.1)."""
+    sets = _batch_hessians(stats, "controls")
+    if not sets:
+        return NotRun("needs at least two batch spectra")
+    pooled = [s["controls"]["pooled"]["mean"] for s in sets]
+    goe = [s["controls"]["goe_same_size"]["mean"] for s in sets]
+    return Outcome(
+        max(pooled),
+        max(pooled) < 0.45 and all(0.52 <= g <= 0.54 for g in goe),
+        f"largest pooled <r~> {max(pooled):.4f}; GOE controls {min(goe):.4f} .. {max(goe):.4f}",
+        "; ".join(
+            f"{set_name(s)}: pooled {p:.4f}, GOE({s['controls']['goe_size']}) {g:.4f}"
+            for s, p, g in zip(sets, pooled, goe, strict=True)
+        ),
+    )
+
+
+@claim(
+    "unfolded-wigner",
+    APPEARANCE,
+    "unfolded_spacings",
+    "local_stats",
+    "zeros dropped: KS(Wigner) < 0.05 and < KS(exp); zeros kept: KS(Wigner) >= 2x the dropped one; "
+    "every batch Hessian set",
+    "KS < 0.05",
+)
+def unfolded_wigner(stats: list[Stats]) -> Outcome | NotRun:
+    """Pooled-unfolded spacings follow the Wigner surmise once zero modes are dropped (Section 4.2)."""
+    sets = _batch_hessians(stats, "unfolded")
+    if not sets:
+        return NotRun("needs at least two batch spectra")
+
+    def ok(s: Stats) -> bool:
+        d, k = s["unfolded"]["dropped"], s["unfolded"]["kept"]
+        return d["ks_goe"] < 0.05 and d["ks_goe"] < d["ks_poisson"] and k["ks_goe"] >= 2 * d["ks_goe"]
+
+    worst = max(sets, key=lambda s: s["unfolded"]["dropped"]["ks_goe"])
+    worst_ks = worst["unfolded"]["dropped"]["ks_goe"]
+    return Outcome(
+        worst_ks,
+        all(map(ok, sets)),
+        f"largest KS to Wigner with zeros dropped {worst_ks:.3f} ({set_name(worst)}); "
+        f"{sum(map(ok, sets))}/{len(sets)} sets pass",
+        "; ".join(
+            f"{set_name(s)}: dropped {s['unfolded']['dropped']['ks_goe']:.3f} "
+            f"(exp {s['unfolded']['dropped']['ks_poisson']:.3f}), kept {s['unfolded']['kept']['ks_goe']:.3f}"
+            for s in sets
+        ),
+    )
+
+
+def share_below(s: Stats, cut: float) -> float:
+    """The share of eigenvalues with abs below ``cut`` × max abs, interpolated in log10 of the cut."""
+    zm = s["zero_mass"]
+    return float(np.interp(np.log10(cut), np.log10(zm["cutoffs"]), zm["fraction"]))
+
+
+def logistic_rank_bound(s: Stats) -> float:
+    """Least share of zero eigenvalues of a softmax-regression batch Hessian.
+
+    Shift invariance of the softmax gives rank <= min(b, d + 1) (C - 1) with P = (d + 1) C.
+    """
+    c, p, b = s["num_classes"], s["num_params"], s["batch_size"]
+    return 1 - min(b * (c - 1), (p // c) * (c - 1)) / p
+
+
+@claim(
+    "zero-mass",
+    APPEARANCE,
+    "zero_mass",
+    "local_stats",
+    ">= 10% of logistic batch-Hessian eigenvalues below 1e-8 max|lambda|; monotone curves",
+    "share >= 0.10",
+)
+def zero_mass(stats: list[Stats]) -> Outcome | NotRun:
+    """Many eigenvalues are numerically zero; the share grows smoothly with the cut-off (Section 4.3)."""
+    logi = [s for s in _batch_hessians(stats) if s["model"] == "logistic" and s["checkpoint"] == "final"]
+    if not logi:
+        return NotRun("no logistic batch Hessians at this scale")
+    shares = [share_below(s, 1e-8) for s in logi]
+    monotone = all(s["zero_mass"]["monotone"] for s in stats)
+    bound = logistic_rank_bound(logi[0])
+    return Outcome(
+        min(shares),
+        min(shares) >= 0.10 and monotone,
+        f"logistic share below 1e-8: {min(shares):.3f} (rank bound {bound:.3f}); monotone: {monotone}",
+        f"logistic share below 1e-8: {', '.join(f'{x:.3f}' for x in shares)} (rank bound >= {bound:.3f}); "
+        f"monotone for all {len(stats)} sets: {monotone}; "
+        + "; ".join(f"{set_name(s)}: {share_below(s, 1e-8):.3f}" for s in stats),
+    )
+
+
+@claim(
+    "gp-local-goe",
+    APPEARANCE,
+    "gp_model",
+    "gp_model",
+    "every GP setting: <r~> in [0.51, 0.55]; at least one setting with KS to the fitted semicircle > 0.1",
+    "0.1",
+)
+def gp_local_goe(stats: list[Stats]) -> Outcome | NotRun:
+    """GP Hessians keep GOE spacing ratios while their global density is far from a semicircle (Section 5)."""
+    if not stats:
+        return NotRun("no gp_model run")
+    rows = stats[0]["settings"]
+    means = [r["mean_rtilde"] for r in rows]
+    ks = [r["semicircle"]["ks"] for r in rows]
+    best = int(np.argmax(ks))
+    return Outcome(
+        ks[best],
+        all(0.51 <= m <= 0.55 for m in means) and ks[best] > 0.1,
+        f"<r~> from {min(means):.4f} to {max(means):.4f} over {len(rows)} settings; largest KS "
+        f"to the best-fitting semicircle {ks[best]:.4f} ({rows[best]['name']})",
+        "; ".join(
+            f"{r['name']}: <r~> {r['mean_rtilde']:.4f}, KS {r['semicircle']['ks']:.4f} "
+            f"(radius max|eig|: {r['ks_semicircle_max_eig']:.4f})"
+            for r in rows
+        ),
+    )
+
+
+@claim(
+    "exp-returns",
+    APPEARANCE,
+    "exp_returns",
+    "exp_returns",
+    "every setting: fitted c < 0 and R^2 >= 0.9",
+    "R^2 0.9",
+)
+def exp_returns(stats: list[Stats]) -> Outcome | NotRun:
+    """Best test error against the budget follows a + b exp(c t) with c < 0 and R^2 >= 0.9 (Section 6)."""
+    if not stats:
+        return NotRun("no exp_returns run")
+    fits = [(s["setting"], s["fit"], s["budgets"]) for s in stats]
+    r2 = min((f["r2"] for _, f, _ in fits), key=lambda v: v if math.isfinite(v) else -math.inf)
+    return Outcome(
+        r2,
+        all(f["c"] < 0 and f["r2"] >= 0.9 for _, f, _ in fits),
+        f"R^2 of the fit (worst setting): {r2:.4f}",
+        "; ".join(
+            f"{name}: a = {f['a']:.4f}, b = {f['b']:.4f}, c = {f['c']:.4f}, R^2 = {f['r2']:.4f}; best error "
+            + ", ".join(f"{b['budget']}: {b['best_error']:.4f}" for b in budgets)
+            for name, f, budgets in fits
+        ),
+    )

@@ -1,0 +1,188 @@
+"""Granziol, *Beyond random matrix theory for deep networks*, arXiv 2006.07721 (2020).
+
+Global Hessian densities against the semicircle and Marchenko–Pastur laws; products of Wishart or
+Wigner matrices and diluted (percolated) matrices as better-fitting ensembles, with their zero
+atoms; and what the index of critical points against energy looks like under those laws instead
+of the semicircle.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rmtloss.papers._registry import NotRun, Outcome, Stats, claim, figure, paper
+
+BEYOND = paper(
+    "granziol2020beyond",
+    "Beyond Random Matrix Theory for Deep Networks",
+    "Granziol",
+    2020,
+    "2006.07721",
+    "Beyond RMT",
+)
+
+figure(
+    "global_density_fits",
+    BEYOND,
+    "global_density",
+    "Global Hessian densities with their best semicircle, Marchenko-Pastur, product and percolated fits "
+    "(Granziol, Beyond RMT).",
+)
+figure(
+    "product_zero_mass",
+    BEYOND,
+    "product_zero_mass",
+    "Zero atom of Wishart products against 1 - min(N_i)/N_0.",
+)
+figure(
+    "percolated_zero_mass",
+    BEYOND,
+    "percolated_zero_mass",
+    "Zero atom of diluted Wigner matrices against the Bauer-Golinelli formula.",
+)
+figure(
+    "ensemble_densities",
+    BEYOND,
+    "ensemble_densities",
+    "Sampled spectral densities of product and percolated ensembles.",
+)
+figure(
+    "layered_index",
+    BEYOND,
+    "layered_index",
+    "Index fraction of critical points against energy under the semicircle, a product and a percolated law.",
+)
+
+
+def spectrum_name(s: Stats) -> str:
+    """A fitted spectrum's name: run/matrix_checkpoint, with the method unless exact."""
+    return f"{s['run']}/{s['matrix']}_{s['checkpoint']}" + (
+        "" if s["method"] == "exact" else f"_{s['method']}"
+    )
+
+
+@claim(
+    "global-not-rmt",
+    BEYOND,
+    "global_density_fits",
+    "global_density",
+    "for every network, the best semicircle / Marchenko-Pastur fit (moments or least squares) has KS >= 0.15 "
+    "to the spectrum with outliers removed",
+    "0.15",
+)
+def global_not_rmt(stats: list[Stats]) -> Outcome | NotRun:
+    """Observed densities are far from the semicircle and Marchenko–Pastur laws, outliers removed."""
+    if not stats:
+        return NotRun("no global_density run")
+    ks = {spectrum_name(s): s["best_rmt"]["ks"] for s in stats}
+    worst = min(ks, key=ks.get)
+    return Outcome(
+        ks[worst],
+        ks[worst] >= 0.15,
+        f"smallest best-RMT KS {ks[worst]:.4f} ({worst}); {len(ks)} spectra",
+        "; ".join(
+            f"{k}: {v:.4f} ({s['best_rmt']['law']} {s['best_rmt']['method']})"
+            for (k, v), s in zip(ks.items(), stats, strict=True)
+        ),
+    )
+
+
+@claim(
+    "product-percolated-fit",
+    BEYOND,
+    "global_density_fits",
+    "global_density",
+    "for every network, the better of product/percolated has a smaller KS than the better of semicircle/MP",
+    "< 0",
+)
+def product_percolated_fit(stats: list[Stats]) -> Outcome | NotRun:
+    """Product and percolated ensembles fit observed spectra better than semicircle / MP."""
+    rows = [s for s in stats if s["best_product"] or s["best_percolated"]]
+    if not rows:
+        return NotRun("no global_density run with product or percolated fits")
+    gap = {
+        spectrum_name(s): min(f["ks"] for f in (s["best_product"], s["best_percolated"]) if f)
+        - s["best_rmt"]["ks"]
+        for s in rows
+    }
+    worst = max(gap, key=gap.get)
+    return Outcome(
+        gap[worst],
+        gap[worst] < 0,
+        f"largest KS(best product/percolated) - KS(best RMT) {gap[worst]:+.4f} ({worst}); "
+        f"{sum(g < 0 for g in gap.values())} of {len(gap)} spectra fitted better",
+        "; ".join(
+            f"{spectrum_name(s)}: product {s['best_product']['ks']:.4f} ({s['best_product']['params']}), "
+            f"percolated {s['best_percolated']['ks']:.4f} ({s['best_percolated']['params']}), RMT "
+            f"{s['best_rmt']['ks']:.4f}"
+            for s in rows
+            if s["best_product"] and s["best_percolated"]
+        ),
+    )
+
+
+def _zero_atom(stats: list[Stats], tol: float, kind: str) -> Outcome | NotRun:
+    if not stats:
+        return NotRun(f"no {kind} run")
+    s = stats[0]
+    err = s["max_abs_error"]
+    return Outcome(
+        err,
+        err < tol,
+        f"largest |sampled - formula| {err:.4f} over {len(s['sampled'])} points",
+        f"sampled {np.round(s['sampled'], 4).tolist()}, formula {np.round(s['formula'], 4).tolist()}",
+    )
+
+
+@claim(
+    "product-zero-mass",
+    BEYOND,
+    "product_zero_mass",
+    "product_zero_mass",
+    "every sampled grid point (dimension ratios) within 0.01 of the formula",
+    "0.01",
+)
+def product_zero_mass(stats: list[Stats]) -> Outcome | NotRun:
+    """The zero atom of a Wishart product is 1 - min(N_i)/N_0."""
+    return _zero_atom(stats, 0.01, "product_zero_mass")
+
+
+@claim(
+    "percolated-zero-mass",
+    BEYOND,
+    "percolated_zero_mass",
+    "percolated_zero_mass",
+    "every sampled mean degree c within 0.015 of the formula",
+    "0.015",
+)
+def percolated_zero_mass(stats: list[Stats]) -> Outcome | NotRun:
+    """The zero atom of a diluted Wigner matrix follows Bauer–Golinelli for c <= e."""
+    return _zero_atom(stats, 0.015, "percolated_zero_mass")
+
+
+@claim(
+    "layered-critical-points",
+    BEYOND,
+    "layered_index",
+    "layered_index",
+    "semicircle: index 0 below its threshold energy; product and percolated: index > 0 at every energy on "
+    "the "
+    "grid",
+    "> 0",
+)
+def layered_critical_points(stats: list[Stats]) -> Outcome | NotRun:
+    """The layered structure rests on the semicircle: other laws give a positive index at every energy."""
+    if not stats:
+        return NotRun("no layered_index run")
+    s = stats[0]
+    m = s["min_index"]
+    alt = min(m["product"], m["percolated"])
+    return Outcome(
+        alt,
+        s["semicircle_max_below_threshold"] == 0 and alt > 0,
+        f"smallest index of the product / percolated laws on E in [-E_0, 0]: {alt:.4g}; semicircle below "
+        "-E_inf: "
+        f"{s['semicircle_max_below_threshold']}",
+        f"p = {s['p']}, E_0 = {s['e0']:.4f}, E_inf = {s['e_inf']:.4f}; minimum index {m}; N = {s['n']}, "
+        f"{s['samples']} samples",
+    )

@@ -1,0 +1,349 @@
+"""Stage ``optimisers``: damping as shrinkage, Adam's ε against SGD, the RMT damping learner, the
+noisy quadratic model and training budgets (Granziol & Baskerville 2022,
+arXiv 2011.08181; training budgets: Baskerville, Granziol, Keating 2022, arXiv 2102.06740).
+
+``python -m rmtloss.optimisers task=epsilon_sweep|damping_learner|shrinkage_noise|exp_returns
+setting=<name> [model=... data=... overrides]``
+
+* ``epsilon_sweep``: Adam (:class:`rmtloss.nets.optim.DampedAdam`, learning rate × (1 + ε)) at each ε of
+  ``epsilons`` and SGD at each learning rate of ``sgd.lrs``, every seed of ``seeds``. SGD's
+  reference is the learning rate with the lowest mean final test error (tuned on the test split: an
+  optimistic reference for SGD).
+* ``damping_learner``: Adam with the RMT damping learner started from δ_min at each value of
+  ``learner_deltas`` against fixed-ε Adam at the same values.
+* ``shrinkage_noise``: the noisy quadratic model (:mod:`rmtloss.nets.nqm`) at each ε of ``epsilons``.
+* ``exp_returns``: SGD with the linear schedule for each budget of ``budgets`` epochs; the best
+  test error per budget and the fit a + b exp(c t) (``scipy.optimize.curve_fit``, the authors'
+  p0 = (0.2, 0.1, -0.1)).
+
+Each training run (arm and seed) is written to ``arms/<arm>_s<seed>.json`` as soon as it ends and
+is not trained again when the job is restarted; a run in progress resumes from its ``resume.pt``
+(``train.checkpoint_every``). A run whose loss becomes NaN or infinite is recorded as diverged
+(with its epoch) and left out of the means, which say how many runs diverged.
+
+``stats.json`` holds the numbers the claims ledger decides on (final test errors per seed, their
+mean and standard error, the SGD grid, the fit). ``samples.npz`` holds the curves the figures
+draw: ``test_error.<arm>``, ``train_loss.<arm>`` and ``damping.<arm>`` as (seeds, epochs + 1)
+arrays (column 0 is the initialisation; a diverged run's row is NaN), and for ``shrinkage_noise``
+``eps``, the model's ``spectrum``, the mean ``loss_curve`` per ε (ε, T + 1) and the per-sample
+``final_loss``, ``flat`` and ``sharp`` displacements (ε, samples).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from rmtloss._io import read_json, write_json
+from rmtloss.errors import require
+from rmtloss.fits import exp_fit
+from rmtloss.nets import data as data_mod
+from rmtloss.nets import models, nqm, training
+from rmtloss.stage import resolve_device, stage, task_runner, write_record
+
+log = logging.getLogger("rmtloss.optimisers")
+
+
+
+def _mean_se(values: list[float]) -> tuple[float, float]:
+    """Mean and standard error (NaN for no value; s.e. 0 for one)."""
+    v = np.asarray([x for x in values if math.isfinite(x)], float)
+    if len(v) == 0:
+        return float("nan"), float("nan")
+    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0
+
+
+CURVES = ("test_error", "train_loss", "damping")
+"""Per-epoch records of a training run, written to ``samples.npz`` as ``<curve>.<arm>``."""
+
+
+def curves(rows: list[list[float]]) -> np.ndarray:
+    """Stack per-seed curves into a (seeds, epochs) array, NaN-padded where a run diverged early."""
+    out = np.full((len(rows), max((len(r) for r in rows), default=0)), np.nan)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+class Sweep:
+    """The training runs of one job: data loaded once, each (arm, seed) trained or read back."""
+
+    def __init__(self, cfg: DictConfig, out_dir: Path) -> None:
+        self.cfg, self.arms_dir = cfg, out_dir / "arms"
+        self.arms_dir.mkdir(parents=True, exist_ok=True)
+        self.device = resolve_device(cfg.device)
+        ds = data_mod.load(cfg.data)
+        self.n_train = len(ds.x_train)
+        self.ds = ds.to(torch.float32, self.device)
+        self.num_params = models.num_params(models.build(cfg.model, ds.input_shape, ds.num_classes))
+        self.samples: dict[str, np.ndarray] = {}
+
+    def train_cfg(self, optimizer: dict, seed: int, epochs: int | None = None) -> DictConfig:
+        """The train-stage config of one run."""
+        cfg = self.cfg
+        tcfg = OmegaConf.create(
+            {
+                "model": OmegaConf.to_container(cfg.model, resolve=True),
+                "data": OmegaConf.to_container(cfg.data, resolve=True),
+                "optimizer": optimizer,
+                "train": {**OmegaConf.to_container(cfg.train, resolve=True), "seed": seed},
+            }
+        )
+        if epochs is not None:
+            tcfg.train.epochs = epochs
+        training.validate(tcfg, self.n_train)
+        return tcfg
+
+    def run(self, arm: str, optimizer: dict, seed: int, epochs: int | None = None) -> dict:
+        """Train one run (or read its finished record): per-epoch test error and damping."""
+        tcfg = self.train_cfg(optimizer, seed, epochs)
+        path = self.arms_dir / f"{arm}_s{seed}.json"
+        settings = OmegaConf.to_container(tcfg)
+        if path.is_file():
+            rec = read_json(path)
+            if rec.get("settings") == settings:
+                return rec
+        resume = self.arms_dir / f"{arm}_s{seed}.resume.pt"
+        try:
+            _, _, rows = training.fit(tcfg, self.ds, self.device, resume)
+            rec = {
+                "diverged": False,
+                "test_error": [1 - r["test_metric"] for r in rows],
+                "train_loss": [r["train_loss"] for r in rows],
+                "damping": [r["damping"] for r in rows],
+            }
+        except training.Diverged as exc:
+            log.warning("%s seed %d diverged in epoch %d (loss %s)", arm, seed, exc.epoch, exc.loss)
+            rec = {"diverged": True, "epoch": exc.epoch, "test_error": [], "train_loss": [], "damping": []}
+        rec.update(arm=arm, seed=seed, settings=settings)
+        write_json(path, rec)
+        resume.unlink(missing_ok=True)
+        log.info(
+            "%s seed %d: final test error %s",
+            arm,
+            seed,
+            "diverged" if rec["diverged"] else f"{rec['test_error'][-1]:.4f}",
+        )
+        return rec
+
+    def arm(self, arm: str, optimizer: dict, **extra: float) -> dict:
+        """Every seed of one arm: its summary (mean ± s.e. of the final test error) in the returned
+        record, its curves (seeds × epochs, NaN after a divergence) in :attr:`samples`."""
+        runs = [self.run(arm, optimizer, int(s)) for s in self.cfg.seeds]
+        ok = [r for r in runs if not r["diverged"]]
+        mean, se = _mean_se([r["test_error"][-1] for r in ok])
+        self.keep(arm, runs)
+        return {
+            "arm": arm,
+            **extra,
+            "final": [r["test_error"][-1] if not r["diverged"] else None for r in runs],
+            "mean": mean,
+            "se": se,
+            "diverged": len(runs) - len(ok),
+        }
+
+    def keep(self, arm: str, runs: list[dict]) -> None:
+        """Put the curves of ``runs`` (one per seed) into :attr:`samples` as ``<curve>.<arm>``."""
+        for key in CURVES:
+            self.samples[f"{key}.{arm}"] = curves([r[key] for r in runs])
+
+    def sgd(self) -> dict:
+        """SGD at each learning rate of ``sgd.lrs``; the reference is the best mean final error."""
+        arms = [
+            self.arm(
+                f"sgd_lr{lr:g}",
+                {
+                    "name": "sgd",
+                    "lr": float(lr),
+                    "momentum": float(self.cfg.sgd.momentum),
+                    "weight_decay": float(self.cfg.sgd.weight_decay),
+                },
+                lr=float(lr),
+            )
+            for lr in self.cfg.sgd.lrs
+        ]
+        finite = [a for a in arms if math.isfinite(a["mean"])]
+        require(bool(finite), "sgd.lrs", "SGD diverged at every learning rate; lower them")
+        best = min(finite, key=lambda a: a["mean"])
+        return {
+            **best,
+            "grid": [
+                {"lr": a["lr"], "mean": a["mean"], "se": a["se"], "diverged": a["diverged"]} for a in arms
+            ],
+        }
+
+    def adam(self, eps: float, learner: bool = False) -> dict:
+        """Adam (shrinkage scaling as configured) at ε, with or without the damping learner."""
+        opt = OmegaConf.to_container(self.cfg.optimizer, resolve=True)
+        opt["eps"] = float(eps)
+        opt["learner"]["enabled"] = learner
+        return self.arm(f"{'learner' if learner else 'adam'}_eps{eps:g}", opt, eps=float(eps))
+
+    def header(self) -> dict:
+        cfg = self.cfg
+        return {
+            "setting": cfg.setting,
+            "model": cfg.model.name,
+            "data": cfg.data.name,
+            "num_params": self.num_params,
+            "n_train": self.n_train,
+            "seeds": list(cfg.seeds),
+            "epochs": int(cfg.train.epochs),
+            "batch_size": int(cfg.train.batch_size),
+            "adam_lr": float(cfg.optimizer.lr),
+            "shrinkage": bool(cfg.optimizer.shrinkage),
+        }
+
+
+Outputs = tuple[dict, dict[str, np.ndarray]]
+"""A task's ``stats.json`` record and its ``samples.npz`` arrays."""
+
+
+def epsilon_sweep(cfg: DictConfig, out_dir: Path) -> Outputs:
+    """Adam's final test error against ε, with tuned SGD as the reference."""
+    sw = Sweep(cfg, out_dir)
+    stats = {**sw.header(), "sgd": sw.sgd(), "adam": [sw.adam(e) for e in cfg.epsilons]}
+    return stats, sw.samples
+
+
+def damping_learner(cfg: DictConfig, out_dir: Path) -> Outputs:
+    """The damping learner from each δ_min against fixed-ε Adam at the same values."""
+    sw = Sweep(cfg, out_dir)
+    stats = {
+        **sw.header(),
+        "learner_every": int(cfg.optimizer.learner.every),
+        "stats_samples": int(cfg.optimizer.learner.stats_samples),
+        "fixed": [sw.adam(d) for d in cfg.learner_deltas],
+        "learner": [sw.adam(d, learner=True) for d in cfg.learner_deltas],
+    }
+    return stats, sw.samples
+
+
+def exp_returns(cfg: DictConfig, out_dir: Path) -> Outputs:
+    """Best test error against the training budget and its exponential fit."""
+    sw = Sweep(cfg, out_dir)
+    er = cfg.exp_returns
+    opt = {
+        "name": "sgd",
+        "lr": float(er.lr),
+        "momentum": float(cfg.sgd.momentum),
+        "weight_decay": float(cfg.sgd.weight_decay),
+    }
+    seed = int(cfg.seeds[0])
+    rows = []
+    for budget in er.budgets:
+        rec = sw.run(f"budget{int(budget)}", opt, seed, epochs=int(budget))
+        sw.keep(f"budget{int(budget)}", [rec])
+        err = np.asarray(rec["test_error"][1:]) if not rec["diverged"] else np.array([math.nan])
+        rows.append(
+            {
+                "budget": int(budget),
+                "best_error": float(np.nanmin(err)),
+                "best_epoch": int(np.nanargmin(err)) + 1,
+                "diverged": rec["diverged"],
+            }
+        )
+    ok = [r for r in rows if math.isfinite(r["best_error"])]
+    require(len(ok) >= 4, "exp_returns.budgets", "the exponential fit needs at least 4 finished budgets")
+    fit = exp_fit(
+        np.array([r["budget"] for r in ok], float), np.array([r["best_error"] for r in ok]), tuple(er.p0)
+    )
+    stats = {**sw.header(), "lr": float(er.lr), "seed": seed, "budgets": rows, "fit": fit}
+    return stats, sw.samples
+
+
+def shrinkage_noise(cfg: DictConfig, out_dir: Path) -> Outputs:  # noqa: ARG001 - no training runs
+    """The noisy quadratic model at each ε: true loss after T steps, flat and sharp displacement."""
+    q = cfg.nqm
+    lam = nqm.spectrum(int(q.n), float(q.bulk_ratio), float(q.bulk_scale), list(q.spikes), int(q.seed))
+    per_eps, loss_curves, final_loss, flat, sharp = [], [], [], [], []
+    for eps in cfg.epsilons:
+        runs = [
+            nqm.run(
+                lam,
+                float(eps),
+                lr=float(q.lr),
+                steps=int(q.steps),
+                curvature_samples=int(q.curvature_samples),
+                batch=int(q.batch),
+                k=int(q.k),
+                seed=int(q.seed) + 1000 * i + 1,
+            )
+            for i in range(int(q.samples))
+        ]
+        loss_m, loss_se = _mean_se([r.loss[-1] for r in runs])
+        ratio_m, ratio_se = _mean_se([r.flat / r.sharp for r in runs])
+        per_eps.append(
+            {
+                "eps": float(eps),
+                "loss_mean": loss_m,
+                "loss_se": loss_se,
+                "flat": float(np.mean([r.flat for r in runs])),
+                "sharp": float(np.mean([r.sharp for r in runs])),
+                "ratio_mean": ratio_m,
+                "ratio_se": ratio_se,
+                "diverged": int(sum(not math.isfinite(r.loss[-1]) for r in runs)),
+            }
+        )
+        loss_curves.append(np.mean([r.loss for r in runs], 0))
+        final_loss.append([r.loss[-1] for r in runs])
+        flat.append([r.flat for r in runs])
+        sharp.append([r.sharp for r in runs])
+    stats = {
+        "setting": cfg.setting,
+        "n": int(q.n),
+        "spikes": list(q.spikes),
+        "lambda_min": float(lam[0]),
+        "lambda_max": float(lam[-1]),
+        "lr": float(q.lr),
+        "steps": int(q.steps),
+        "curvature_samples": int(q.curvature_samples),
+        "batch": int(q.batch),
+        "k": int(q.k),
+        "samples": int(q.samples),
+        "start_loss": float(0.5 * lam.sum()),
+        "eps": per_eps,
+    }
+    samples = {
+        "eps": np.asarray(cfg.epsilons, float),
+        "spectrum": lam,
+        "loss_curve": np.asarray(loss_curves),
+        "final_loss": np.asarray(final_loss),
+        "flat": np.asarray(flat),
+        "sharp": np.asarray(sharp),
+    }
+    return stats, samples
+
+
+RUNNERS = {
+    "epsilon_sweep": epsilon_sweep,
+    "damping_learner": damping_learner,
+    "shrinkage_noise": shrinkage_noise,
+    "exp_returns": exp_returns,
+}
+
+
+def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
+    """Run one task and write ``stats.json`` and ``samples.npz``."""
+    task, runner = task_runner("optimisers", cfg.task, RUNNERS)
+    require(len(cfg.seeds) >= 1, "seeds", "give at least one seed")
+    require(
+        task in ("shrinkage_noise", "exp_returns") or cfg.optimizer.name == "adam",
+        "optimizer",
+        f"task {task} compares Adam settings: use optimizer=adam (got {cfg.optimizer.name})",
+    )
+    stats, samples = runner(cfg, out_dir)
+    write_record(out_dir, task, {"task": task, **stats}, samples)
+    device = "cpu" if task == "shrinkage_noise" else str(resolve_device(cfg.device))
+    return int(cfg.seeds[0]), device
+
+
+main = stage("optimisers", "optimisers", work)
+
+if __name__ == "__main__":
+    main()

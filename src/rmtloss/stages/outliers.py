@@ -1,0 +1,502 @@
+r"""Stage ``outliers``: outlier shifts with batch size, outliers per class, damped inverses.
+
+``python -m rmtloss.outliers task=outlier_shift_network runs=[results/quick/runs/mlp/train]``
+
+Baskerville, Keating, Mezzadri, Najnudel and Granziol, "Universal characteristics of deep neural
+network loss surfaces from random matrix theory" (arXiv 2205.08601),
+1.5 and 2. Tasks:
+
+* ``outlier_shift_synthetic``: :math:`A + sX` with a Marchenko–Pastur bulk and spikes, for GOE, ±1 Wigner,
+  sparse and diagonal noise over a grid of s; sampled outliers against :math:`\omega(\lambda)=\theta`
+  (:func:`rmtloss.rmt.free.outlier_location`) and BBP's :math:`\theta + s^2/\theta`;
+* ``local_law_synthetic``: quadratic forms of :math:`(A + sX + \delta)^{-1}` against the
+  deterministic equivalent :math:`(A + \delta_{\rm eff})^{-1}` and the naive :math:`(A+\delta)^{-1}`;
+* ``outlier_shift_network``: one trained classifier (``runs[0]``): the full-data Hessian, its outliers
+  (bulk-edge fit) and bulk; exact batch Hessians for each batch size; the noise variance
+  :math:`\sigma^2` from batch Hessian-vector products,
+  :math:`\|(H_b - H)v\|^2 \approx \sigma^2 (1/b - 1/N)`; fitted against predicted slopes
+  :math:`\sigma^2 m_D(\theta_i)`; damped-inverse quadratic forms of the full gradient and a random
+  vector at the local-law batch size;
+* ``outlier_count``: full-data Hessian and GGN of each run in ``runs`` (classifiers with C classes),
+  outliers counted by the bulk-edge fit (and, for comparison, by the largest gap ratio).
+
+Each writes ``stats.json`` (what the claims ledger reads) and ``samples.npz`` (what figures draw).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from rmtloss.errors import InputError, require
+from rmtloss.fits import linear_fit
+from rmtloss.hessian import HessianOperator, exact_ggn, exact_hessian
+from rmtloss.nets import models
+from rmtloss.nets.runs import batch_indices, chunks, load_trained, run_name
+from rmtloss.papers import task_name
+from rmtloss.results import write_diverged_stats
+from rmtloss.rmt import ensembles, free
+from rmtloss.rmt.global_laws import Discrete
+from rmtloss.rmt.outliers import detect_outliers
+from rmtloss.stage import resolve_device, stage, task_runner, write_record
+
+log = logging.getLogger("rmtloss.outliers")
+
+
+
+# -- synthetic -----------------------------------------------------------------------------------
+def _top(mat: np.ndarray, k: int) -> np.ndarray:
+    """The k largest eigenvalues, largest first."""
+    from scipy.linalg import eigh
+
+    n = len(mat)
+    return eigh(mat, eigvals_only=True, subset_by_index=[n - k, n - 1])[::-1]
+
+
+def outlier_shift_synthetic(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Sampled outliers of :math:`A + sX` against the subordination prediction, per noise kind."""
+    c = cfg.synthetic
+    rng = np.random.default_rng(int(c.seed))
+    spikes = np.sort(np.asarray(c.spikes, float))[::-1]
+    k, n = len(spikes), int(c.n)
+    bulk_vals = ensembles.mp_bulk(n - k, float(c.bulk_ratio), rng)
+    require(
+        spikes.min() > bulk_vals.max(),
+        "synthetic.spikes",
+        f"spikes must lie above the bulk (max {bulk_vals.max():.3f})",
+    )
+    bulk = Discrete.from_sample(bulk_vals)
+    a = np.diag(np.concatenate([spikes, bulk_vals]))
+    s_grid = np.asarray(c.s, float)
+    pred = [[free.outlier_location(t, bulk, s * s) for t in spikes] for s in s_grid]
+    exact = np.array([[p.exact for p in row] for row in pred])
+    samples = {
+        "s": s_grid,
+        "spikes": spikes,
+        "predicted": exact,
+        "first_order": np.array([[p.first_order for p in row] for row in pred]),
+        "bbp": spikes[None, :] + s_grid[:, None] ** 2 / spikes[None, :],
+    }
+    noises: dict[str, Any] = {}
+    for kind in c.noise:
+        draws = np.array(
+            [
+                [
+                    _top(a + s * ensembles.noise_matrix(n, kind, rng, float(c.sparsity)), k)
+                    for _ in range(int(c.samples))
+                ]
+                for s in s_grid
+            ]
+        )  # (S, samples, k)
+        mean, se = draws.mean(1), draws.std(1, ddof=1) / np.sqrt(draws.shape[1])
+        rel = np.abs(mean - exact) / exact
+        samples[f"mean_{kind}"], samples[f"se_{kind}"] = mean, se
+        noises[kind] = {
+            "max_rel_error": float(np.nanmax(rel)),
+            "rel_error": rel.tolist(),
+            "max_rel_error_shift": float(np.nanmax(np.abs((mean - exact) / (exact - spikes)))),
+            "delocalised": kind != "diagonal",
+        }
+        log.info("%s: largest relative error %.4f", kind, noises[kind]["max_rel_error"])
+    stats = {
+        "n": n,
+        "samples": int(c.samples),
+        "spikes": spikes.tolist(),
+        "s": s_grid.tolist(),
+        "separated": [[p.separated for p in row] for row in pred],
+        "noise": noises,
+    }
+    return stats, samples
+
+
+def local_law_synthetic(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Quadratic forms of the damped inverse of A + sX: empirical, deterministic equivalent, naive."""
+    c = cfg.local_law
+    rng = np.random.default_rng(int(c.seed))
+    n = int(c.n)
+    a = np.sort(rng.uniform(float(c.a_min), float(c.a_max), n))
+    law = Discrete.from_sample(a)
+    v = rng.standard_normal(n)
+    u = np.stack([v / np.linalg.norm(v), np.eye(n)[0]], axis=1)  # random unit, e_0 (a = a_min)
+    deltas = np.asarray(c.deltas, float)
+    stats: dict[str, Any] = {"n": n, "vectors": ["random", "e0"], "s": {}}
+    samples: dict[str, np.ndarray] = {"deltas": deltas}
+    for s in c.s:
+        s2 = float(s) ** 2
+        d_eff = free.effective_damping(law, s2, deltas)
+        forms = []
+        for _ in range(int(c.samples)):
+            vals, vecs = np.linalg.eigh(np.diag(a) + float(s) * ensembles.goe(n, rng) / np.sqrt(n))
+            if vals[0] + deltas.min() <= 0:
+                raise InputError(
+                    f"local_law.deltas: delta = {deltas.min()} is not left of the spectrum "
+                    f"(lambda_min = {vals[0]:.4f}); raise the smallest delta"
+                )
+            forms.append(free.quadratic_forms(vals, vecs, u, deltas))
+        emp = np.mean(forms, axis=0)
+        det, naive = free.resolvent_forms(a, u**2, d_eff), free.resolvent_forms(a, u**2, deltas)
+        samples.update(
+            {
+                f"s{s}_empirical": emp,
+                f"s{s}_se": np.std(forms, 0, ddof=1) / np.sqrt(len(forms)),
+                f"s{s}_deterministic": det,
+                f"s{s}_naive": naive,
+                f"s{s}_delta_eff": d_eff,
+            }
+        )
+        stats["s"][str(s)] = _law_summary(deltas, d_eff, emp, det, naive)
+    return stats, samples
+
+
+def _law_summary(
+    deltas: np.ndarray, d_eff: np.ndarray, emp: np.ndarray, det: np.ndarray, naive: np.ndarray
+) -> dict[str, Any]:
+    """Relative errors of the deterministic equivalent and the naive inverse against the mean."""
+    err_det, err_naive = np.abs(det - emp) / np.abs(emp), np.abs(naive - emp) / np.abs(emp)
+    above = d_eff > 0  # delta above the noise scale s^2 g
+    return {
+        "deltas": deltas.tolist(),
+        "delta_eff": d_eff.tolist(),
+        "rel_error_det": err_det.tolist(),
+        "rel_error_naive": err_naive.tolist(),
+        "max_rel_error_det_above_noise": float(err_det[above].max()) if above.any() else None,
+        "det_closer_everywhere": bool(np.all(err_det < err_naive)),
+    }
+
+
+# -- networks ------------------------------------------------------------------------------------
+def _dense(model: torch.nn.Module, loss_fn, data, matrix: str) -> torch.Tensor:  # noqa: ANN001
+    return exact_hessian(model, loss_fn, data) if matrix == "hessian" else exact_ggn(model, loss_fn, data)
+
+
+def _load(run_dir: str, cfg: DictConfig) -> tuple[torch.nn.Module, Any]:
+    """A trained classifier (float64, on ``cfg.device``) and its data."""
+    _, model, ds = load_trained(Path(run_dir), "final", torch.float64, resolve_device(cfg.device))
+    require(ds.task == "classification", "runs", f"{run_dir} is a regression run; outliers need a classifier")
+    return model, ds
+
+
+def _gap_ratio_count(desc: np.ndarray, k_max: int) -> int:
+    """Papyan-style count: the k <= k_max with the largest ratio (λ_k - λ_{k+1}) / (λ_{k+1} - λ_{k+2})."""
+    gaps = desc[:-1] - desc[1:]
+    ratio = gaps[:k_max] / np.maximum(gaps[1 : k_max + 1], 1e-300)
+    return int(np.argmax(ratio) + 1)
+
+
+def outlier_count(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Outliers of the full-data Hessian and GGN of each classifier in ``runs``."""
+    require(len(cfg.runs) > 0, "runs", "list the trained classifiers' train folders")
+    rows, samples = [], {}
+    for run_dir in cfg.runs:
+        model, ds = _load(run_dir, cfg)
+        x, y = ds.split("train")
+        data = chunks(x, y, np.arange(len(x)), int(cfg.chunk))
+        row = {
+            "run": str(run_dir),
+            "run_name": run_name(run_dir),
+            "classes": ds.num_classes,
+            "num_params": sum(p.numel() for p in model.parameters()),
+        }
+        for matrix in ("hessian", "ggn"):
+            ev = (
+                torch.linalg.eigvalsh(_dense(model, models.loss_function(ds.task), data, matrix))
+                .cpu()
+                .numpy()
+            )
+            det = detect_outliers(ev, kappa=float(cfg.detect.kappa))
+            desc = ev[::-1]
+            row[matrix] = {
+                "count": det.count,
+                "edge": det.edge,
+                "threshold": det.threshold,
+                "gap_ratio_count": _gap_ratio_count(desc, 2 * ds.num_classes + 2),
+                "top": desc[: 2 * ds.num_classes + 5].tolist(),
+            }
+            samples[f"c{ds.num_classes}_{matrix}"] = ev
+        log.info(
+            "C = %d: %d Hessian, %d GGN outliers",
+            ds.num_classes,
+            row["hessian"]["count"],
+            row["ggn"]["count"],
+        )
+        rows.append(row)
+    return {"kappa": float(cfg.detect.kappa), "runs": rows}, samples
+
+
+def _batch_loop(cfg: DictConfig, n: int, sizes: np.ndarray,
+                measure: Callable[[int, np.ndarray], tuple[np.ndarray, float]]) -> tuple[list, list]:
+    """``network.batches`` seeded batches of each size ``b``: the top eigenvalues and the noise
+    ``mean_v ||(H_b - H) v||^2`` that ``measure(b, rows)`` returns for each (dense or operator path)."""
+    c = cfg.network
+    tops, noise = [], []
+    for b in sizes:
+        top_b, noise_b = [], []
+        for rows in batch_indices(n, int(b), int(c.batches), int(c.seed) + int(b)):
+            top, s2 = measure(int(b), rows)
+            top_b.append(top)
+            noise_b.append(s2)
+        tops.append(np.array(top_b))
+        noise.append(noise_b)
+        log.info("b = %d: top %s, s^2 = %.3g", b, np.round(np.mean(top_b, 0), 4), np.mean(noise_b))
+    return tops, noise
+
+
+def _measure_exact(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> dict[str, Any]:  # noqa: ANN001
+    """Dense full-data and batch Hessians: eigenvalues, noise products, damped-inverse forms."""
+    c, n = cfg.network, len(x)
+    op = HessianOperator(
+        model, loss_fn, chunks(x, y, np.arange(n), int(cfg.chunk)), check_deterministic=False
+    )
+    full = op.to_dense()
+    vals, vecs = (t.cpu().numpy() for t in torch.linalg.eigh(full))
+    full_np = full.cpu().numpy()
+    det = detect_outliers(vals, kappa=float(cfg.detect.kappa))
+    track = max(min(det.count, int(c.track)), 1)
+    probes = _probes(len(vals), int(c.probes), int(c.seed))
+    grad = op.gradient().cpu().numpy()
+    u = np.stack([grad / np.linalg.norm(grad), probes[:, 0]], axis=1)
+    deltas = np.asarray(c.deltas, float)
+    forms, lam_min = [], []
+
+    def measure(b: int, rows: np.ndarray) -> tuple[np.ndarray, float]:
+        hb = exact_hessian(model, loss_fn, chunks(x, y, rows, int(cfg.chunk))).cpu().numpy()
+        bv, bvec = np.linalg.eigh(hb)
+        if b == int(c.local_law_batch):
+            lam_min.append(float(bv[0]))
+            forms.append(free.quadratic_forms(bv, bvec, u, np.where(bv[0] + deltas > 0, deltas, np.nan)))
+        return bv[::-1][:track], float(np.mean(np.sum(((hb - full_np) @ probes) ** 2, axis=0)))
+
+    tops, noise = _batch_loop(cfg, n, sizes, measure)
+    return {
+        "full_desc": vals[::-1],
+        "detection": det,
+        "bulk": Discrete.from_sample(vals[: len(vals) - det.count]),
+        "num_params": len(vals),
+        "tops": tops,
+        "noise": noise,
+        "batch_lambda_min": lam_min,
+        "law_inputs": (vals, vecs, u, deltas, np.array(forms)),
+    }
+
+
+def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> dict[str, Any]:  # noqa: ANN001
+    """Operators instead of dense matrices (paper scale): top-k Ritz values of the full-data and
+    batch Hessians, the full-data bulk from stochastic Lanczos quadrature, noise from ``matmat``."""
+    from rmtloss.hessian import lanczos, slq, top_eigenpairs
+    from rmtloss.rmt.global_laws import trim_top
+    from rmtloss.rmt.outliers import detect_ritz_outliers
+
+    c, lz, n = cfg.network, cfg.network.lanczos, len(x)
+
+    def op(rows: np.ndarray) -> HessianOperator:
+        return HessianOperator(model, loss_fn, chunks(x, y, rows, int(cfg.chunk)), check_deterministic=False)
+
+    full = op(np.arange(n))
+    run = lanczos(full, int(lz.num_steps), int(c.seed), tol=float(lz.tol))
+    det = detect_ritz_outliers(run.ritz_values, run.converged, size=full.size, kappa=float(cfg.detect.kappa))
+    # the outlier run is the bulk's first quadrature probe; the other probes start from seed + 1 on
+    nodes, weights = [run.ritz_values], [run.weights]
+    if int(lz.num_probes) > 1:
+        quad = slq(full, int(lz.num_steps), int(lz.num_probes) - 1, int(c.seed) + 1)
+        nodes, weights = [*nodes, *quad.nodes], [*weights, *quad.weights]
+    bulk = trim_top(
+        Discrete.from_sample(np.concatenate(nodes), np.concatenate(weights) / len(nodes)),
+        det.count / full.size,
+    )
+    track = max(min(det.count, int(c.track)), 1)
+    probes = torch.as_tensor(
+        _probes(full.size, int(c.probes), int(c.seed)), dtype=full.dtype, device=full.device
+    )
+    h_probes = full.matmat(probes)
+
+    def measure(b: int, rows: np.ndarray) -> tuple[np.ndarray, float]:  # noqa: ARG001 - every b alike
+        hb = op(rows)
+        s2 = float(((hb.matmat(probes) - h_probes) ** 2).sum(0).mean())
+        return top_eigenpairs(hb, track, int(lz.num_steps), int(c.seed), tol=float(lz.tol)).values, s2
+
+    tops, noise = _batch_loop(cfg, n, sizes, measure)
+    return {
+        "full_desc": np.sort(run.ritz_values[run.converged])[::-1],
+        "detection": det,
+        "bulk": bulk,
+        "num_params": full.size,
+        "tops": tops,
+        "noise": noise,
+        "batch_lambda_min": [],
+        "law_inputs": None,
+    }
+
+
+def _probes(size: int, count: int, seed: int) -> np.ndarray:
+    """``count`` random unit vectors as columns."""
+    v = np.random.default_rng(seed).standard_normal((size, count))
+    return v / np.linalg.norm(v, axis=0)
+
+
+def outlier_shift_network(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Batch-size dependence of a trained network's Hessian outliers, and its damped inverses."""
+    c = cfg.network
+    require(len(cfg.runs) == 1, "runs", f"outlier_shift_network takes one run (got {len(cfg.runs)})")
+    model, ds = _load(cfg.runs[0], cfg)
+    size = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    method = c.method if c.method != "auto" else ("exact" if size <= int(c.exact_max_params) else "lanczos")
+    loss_fn = models.loss_function(ds.task)
+    x, y = ds.split("train")
+    n = len(x)
+    sizes = np.asarray(c.batch_sizes, int)
+    require(sizes.max() < n, "network.batch_sizes", f"the largest must be below the {n} training samples")
+    require(int(c.local_law_batch) in sizes, "network.local_law_batch", "must be one of network.batch_sizes")
+    m = (_measure_exact if method == "exact" else _measure_lanczos)(cfg, model, loss_fn, x, y, sizes)
+    det, bulk, tops, noise = m["detection"], m["bulk"], m["tops"], m["noise"]
+    track = min(det.count, int(c.track))
+    if track == 0:
+        log.warning("no outlier above the fitted bulk edge of the full-data Hessian")
+    xb, law_b = 1 / sizes - 1 / n, int(c.local_law_batch)
+    s2_b = np.array([np.mean(v) for v in noise])
+    sigma2 = float(np.sum(xb * s2_b) / np.sum(xb * xb))  # s_b^2 = sigma^2 x_b, through 0
+    mean_top = np.array([t.mean(0) for t in tops])  # (B, max(track, 1))
+    outl = []
+    for i in range(track):
+        intercept, slope, r2 = linear_fit(xb, mean_top[:, i])
+        theta = float(m["full_desc"][i])
+        kappa_pred = sigma2 * float(free.stieltjes(bulk, np.asarray(theta)))
+        pred = [free.outlier_location(theta, bulk, sigma2 * xx) for xx in xb]
+        outl.append(
+            {
+                "theta": theta,
+                "intercept": intercept,
+                "slope_fit": slope,
+                "r2": r2,
+                "slope_predicted": kappa_pred,
+                "slope_ratio": slope / kappa_pred,
+                "predicted": [p.exact for p in pred],
+            }
+        )
+    stats = {
+        "run": str(cfg.runs[0]),
+        "run_name": run_name(cfg.runs[0]),
+        "num_params": int(m["num_params"]),
+        "num_data": n,
+        "method": method,
+        "batch_sizes": sizes.tolist(),
+        "batches": int(c.batches),
+        "full_outliers": det.count,
+        "full_edge": det.edge,
+        "sigma2": sigma2,
+        "s2_per_batch_size": s2_b.tolist(),
+        "noise_fit_r2": linear_fit(xb, s2_b)[2],
+        "outliers": outl,
+        "local_law": _network_law(*m["law_inputs"], sigma2 * (1 / law_b - 1 / n), law_b)
+        if m["law_inputs"] is not None
+        else {
+            "batch_size": law_b,
+            "computed": False,
+            "why": "damped inverses need the dense batch Hessian (method=exact)",
+        },
+        "batch_lambda_min": m["batch_lambda_min"],
+        "full_top": m["full_desc"][:20].tolist(),
+    }
+    samples = {
+        "x": xb,
+        "batch_sizes": sizes,
+        "s2": s2_b,
+        "full_top": m["full_desc"][:20],
+        "mean_top": mean_top,
+        "se_top": np.array([t.std(0, ddof=1) / np.sqrt(len(t)) for t in tops]),
+    }
+    for key in [k for k in stats["local_law"] if k.startswith("_")]:
+        samples[f"law{key}"] = np.asarray(stats["local_law"].pop(key), float)
+    return stats, samples
+
+
+def _network_law(
+    vals: np.ndarray,
+    vecs: np.ndarray,
+    u: np.ndarray,
+    deltas: np.ndarray,
+    forms: np.ndarray,
+    s2: float,
+    b: int,
+) -> dict[str, Any]:
+    """Damped-inverse quadratic forms on the network: batch mean vs (H + δ_eff)^-1 vs (H + δ)^-1."""
+    law = Discrete.from_sample(vals)
+    left, _ = free.bulk_edges(law, s2)
+    ok = (-deltas < left) & np.all(np.isfinite(forms), axis=(0, 2))
+    d_eff = np.full(len(deltas), np.nan)
+    d_eff[ok] = free.effective_damping(law, s2, deltas[ok])
+    ok &= d_eff + vals[0] > 0  # (H + δ_eff) positive definite
+    det = np.full((len(deltas), u.shape[1]), np.nan)
+    det[ok] = free.quadratic_forms(vals, vecs, u, d_eff[ok])
+    naive = free.quadratic_forms(vals, vecs, u, np.where(deltas + vals[0] > 0, deltas, np.nan))
+    emp = np.nanmean(forms, 0)
+    summary = _law_summary(deltas[ok], d_eff[ok], emp[ok], det[ok], naive[ok]) if ok.any() else {}
+    return {
+        "batch_size": b,
+        "s2": s2,
+        "computed": True,
+        "valid_deltas": deltas[ok].tolist(),
+        "vectors": ["gradient", "random"],
+        "full_lambda_min": float(vals[0]),
+        **summary,
+        "_deltas": deltas,
+        "_empirical": emp,
+        "_deterministic": det,
+        "_naive": naive,
+        "_delta_eff": d_eff,
+    }
+
+
+# -- stage ---------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _default_dtype(dtype: torch.dtype) -> Iterator[None]:
+    """Make ``dtype`` torch's default inside the block and restore the previous one after it."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
+
+
+#: The tasks' runners; the synthetic ones need no trained network (and run on the CPU).
+TASKS = {"outlier_shift_synthetic": outlier_shift_synthetic, "local_law_synthetic": local_law_synthetic,
+         "outlier_shift_network": outlier_shift_network, "outlier_count": outlier_count}
+SYNTHETIC = ("outlier_shift_synthetic", "local_law_synthetic")
+
+
+def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
+    """Run one task and write ``stats.json`` and ``samples.npz``."""
+    task, runner = task_runner("outliers", cfg.task, TASKS)
+    with _default_dtype(torch.float64):
+        stats, samples = runner(cfg)
+    stats["config"] = OmegaConf.to_container(cfg, resolve=True)
+    write_record(out_dir, task, stats, samples)
+    seeds = {
+        "outlier_shift_synthetic": cfg.synthetic.seed,
+        "local_law_synthetic": cfg.local_law.seed,
+        "outlier_shift_network": cfg.network.seed,
+        "outlier_count": 0,
+    }
+    device = "cpu" if task in SYNTHETIC else str(resolve_device(cfg.device))
+    return int(seeds[task]), device
+
+
+
+
+
+def write_diverged(cfg: DictConfig, out_dir: Path, record: dict) -> None:
+    """The outputs of a network task whose run diverged: its kind and the record."""
+    write_diverged_stats(out_dir, task_name(cfg.task), record)
+
+
+main = stage("outliers", "outliers", work, diverged=write_diverged)
+
+if __name__ == "__main__":
+    main()

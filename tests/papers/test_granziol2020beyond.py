@@ -1,0 +1,66 @@
+"""The rules of Granziol 2020 (Beyond RMT) on records at their thresholds."""
+
+from __future__ import annotations
+
+import pytest
+from claim_check import Case, check
+
+
+def _fit(rmt: float, product: float | None = 0.3, percolated: float | None = 0.3, run: str = "mlp") -> dict:
+    law = {"ks": rmt, "law": "semicircle", "method": "lsq"}
+    return {
+        "kind": "global_density",
+        "run": run,
+        "matrix": "hessian",
+        "checkpoint": "final",
+        "method": "exact",
+        "best_rmt": law,
+        "best_product": {"ks": product, "params": {}} if product is not None else None,
+        "best_percolated": {"ks": percolated, "params": {}} if percolated is not None else None,
+    }
+
+
+def _atom(kind: str, err: float) -> dict:
+    return {"kind": kind, "max_abs_error": err, "sampled": [0.5], "formula": [0.5 + err]}
+
+
+def _layered(alt: float, semicircle: float = 0.0) -> dict:
+    return {
+        "kind": "layered_index",
+        "min_index": {"product": alt, "percolated": 0.2, "semicircle": 0.0},
+        "semicircle_max_below_threshold": semicircle,
+        "p": 3,
+        "e0": 1.66,
+        "e_inf": 1.63,
+        "n": 100,
+        "samples": 1,
+    }
+
+
+CASES = {
+    "global-not-rmt": Case(
+        [_fit(0.151), _fit(0.3, run="cnn")], {"one spectrum at KS 0.149": [_fit(0.149), _fit(0.3, run="cnn")]}
+    ),
+    "product-percolated-fit": Case(
+        [_fit(0.2, 0.199, 0.5)],
+        {
+            "both families worse": [_fit(0.2, 0.201, 0.3)],
+            "one network worse": [_fit(0.2, 0.1), _fit(0.2, 0.25, run="cnn")],
+        },
+    ),
+    "product-zero-mass": Case(
+        [_atom("product_zero_mass", 0.0099)], {"0.0101": [_atom("product_zero_mass", 0.0101)]}
+    ),
+    "percolated-zero-mass": Case(
+        [_atom("percolated_zero_mass", 0.0149)], {"0.0151": [_atom("percolated_zero_mass", 0.0151)]}
+    ),
+    "layered-critical-points": Case(
+        [_layered(1e-4)],
+        {"index 0 somewhere": [_layered(0.0)], "semicircle index below the threshold": [_layered(0.1, 0.01)]},
+    ),
+}
+
+
+@pytest.mark.parametrize("cid", list(CASES))
+def test_rule_passes_inside_and_fails_outside_its_threshold(cid):
+    check(cid, CASES[cid])
