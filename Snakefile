@@ -42,7 +42,7 @@ rule all:
     default_target: True
 
 
-for _fig in config["figures"]:
+for _fig in FIGURE_NAMES:
 
     rule:
         name:

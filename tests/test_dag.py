@@ -113,6 +113,14 @@ def test_bad_workflow_config_is_refused(tmp_path):
     assert proc.returncode != 0 and "huge" in proc.stdout + proc.stderr
 
 
+def test_an_unknown_figure_is_refused_naming_the_known_ones(tmp_path):
+    proc = snakemake(tmp_path, "-n", "--config", "scale=smoke", "figures=[zero_mass, zero_mas]")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "unknown figure(s) zero_mas" in out and "gan_sweeps" in out
+    proc = snakemake(tmp_path, "-n", "--config", "scale=smoke", "figures=[zero_mass]")
+    assert proc.returncode == 0 and job_counts(proc.stdout)["figure"] == 1
+
+
 @pytest.fixture(scope="module")
 def report(smoke) -> Path:
     proc = snakemake(smoke, "--report", "results/smoke/report.html", "--config", "scale=smoke")

@@ -10,7 +10,9 @@ from rmtloss.workflow import config_digest, merge_overrides, shell_args, sweep_a
 # one on PATH (activate .venv, or the rule's conda environment with --use-conda).
 shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(os.path.join(workflow.basedir, 'src'))}; ")
 SCALE = config["scale"]
-_unknown = [f for f in config["figures"] if f not in FIGURES]
+# the figures to draw: every figure the papers declare, or the list in config/config.yaml
+FIGURE_NAMES = list(FIGURES) if config["figures"] == "all" else list(config["figures"])
+_unknown = [f for f in FIGURE_NAMES if f not in FIGURES]
 if _unknown:
     raise ValueError(f"config figures: unknown figure(s) {', '.join(_unknown)}; the papers declare "
                      f"{', '.join(FIGURES)} (rmtloss.papers)")
@@ -229,7 +231,7 @@ def complexity_args(wildcards):
 
 def final_targets(scale):
     return [
-        *(f"results/{scale}/figures/{fig}.{ext}" for fig in config["figures"] for ext in ("pdf", "png")),
+        *(f"results/{scale}/figures/{fig}.{ext}" for fig in FIGURE_NAMES for ext in ("pdf", "png")),
         f"results/{scale}/claims.csv",
         f"results/{scale}/claims.md",
         *operator_files(scale),
