@@ -1,7 +1,8 @@
 """Atomic file writes and small readers shared by every stage.
 
 Every file is written to a temporary name in its own folder and renamed into place, so a killed
-job never leaves a file that looks finished.
+job never leaves a file that looks finished. The finished file has the permissions of an ordinary
+new file under the process umask (``mkstemp`` alone would leave it readable by its owner only).
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ import numpy as np
 from rmtloss.errors import InputError
 
 
+def _umask() -> int:
+    """The process umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds."""
@@ -28,6 +36,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

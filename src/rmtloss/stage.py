@@ -15,7 +15,9 @@ the message.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -34,8 +36,35 @@ from rmtloss.provenance import provenance
 if TYPE_CHECKING:
     import torch
 
-#: Hydra's primary configs and config groups (``config/`` at the repository root).
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+#: The environment variable naming the folder of stage configs (the workflow sets it to its own).
+CONFIG_ENV = "RMTLOSS_CONFIG_DIR"
+
+
+def config_dir() -> Path:
+    """The folder of Hydra's primary configs and config groups the stages read.
+
+    In this order: ``$RMTLOSS_CONFIG_DIR`` (the workflow sets it to the ``config/`` beside its
+    Snakefile); ``config/`` in the working directory when it holds the stage configs (a checkout
+    run from its root reads its own, whichever checkout the package was installed from); the
+    configs shipped with the package (``rmtloss/conf``, a copy of ``config/`` in a wheel).
+
+    Raises:
+        ConfigError: ``$RMTLOSS_CONFIG_DIR`` names a folder without the stage configs.
+    """
+    if env := os.environ.get(CONFIG_ENV):
+        folder = Path(env).resolve()
+        if not (folder / "train.yaml").is_file():
+            raise ConfigError(CONFIG_ENV, f"{folder} holds no stage configs (train.yaml, ...); unset it or "
+                              "point it to a checkout's config/")
+        return folder
+    local = Path.cwd() / "config"
+    if (local / "train.yaml").is_file():
+        return local.resolve()
+    return Path(__file__).resolve().parent / "conf"
+
+
+#: Hydra's primary configs and config groups, found when the stage module is imported.
+CONFIG_DIR = config_dir()
 
 log = logging.getLogger("rmtloss")
 
@@ -78,6 +107,12 @@ def write_record(out_dir: Path, kind: str, stats: dict, samples: dict) -> None:
     write_json(out_dir / "stats.json", {"kind": kind, **stats})
 
 
+def _remove_if_empty(folder: Path) -> None:
+    """Remove the output folder Hydra made for a stage that refused its input, if nothing is in it."""
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # fails, and is left alone, when the folder holds anything
+
+
 def stage(name: str, config_name: str, work: Work, diverged: OnDiverged | None = None
           ) -> Callable[[], None]:
     """Wrap ``work`` as a Hydra app that records config and provenance beside its outputs.
@@ -96,6 +131,7 @@ def stage(name: str, config_name: str, work: Work, diverged: OnDiverged | None =
         except (ConfigError, InputError) as exc:
             if not (isinstance(exc, UpstreamDiverged) and diverged is not None):
                 print(f"rmtloss.{name}: {exc}", file=sys.stderr)
+                _remove_if_empty(out_dir)
                 sys.exit(2)
             log.warning("%s: recording a diverged run: %s", name, exc)
             diverged(cfg, out_dir, exc.record)

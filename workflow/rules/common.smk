@@ -6,9 +6,10 @@ sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 from rmtloss.papers import CLAIMS, FIGURES, KINDS, tasks_of
 from rmtloss.workflow import config_digest, merge_overrides, shell_args, sweep_args, sweep_points
 
-# Jobs run `python -m rmtloss.<stage>` with the package taken from this checkout; `python` is the
-# one on PATH (activate .venv, or the rule's conda environment with --use-conda).
-shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(os.path.join(workflow.basedir, 'src'))}; ")
+# Jobs run `python -m rmtloss.<stage>` with the package and the stage configs taken from this
+# checkout; `python` is the one on PATH (activate .venv, or the rule's conda environment with --use-conda).
+shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(os.path.join(workflow.basedir, 'src'))}; "
+             f"export RMTLOSS_CONFIG_DIR={shlex.quote(os.path.join(workflow.basedir, 'config'))}; ")
 SCALE = config["scale"]
 # the figures to draw: every figure the papers declare, or the list in config/config.yaml
 FIGURE_NAMES = list(FIGURES) if config["figures"] == "all" else list(config["figures"])
