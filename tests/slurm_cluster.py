@@ -1,4 +1,4 @@
-"""A real single-node SLURM cluster for the test of ``workflow/profiles/slurm`` (in
+"""A real single-node SLURM cluster for the test of ``profiles/slurm`` (in
 ``tests/test_dag.py``, beside the local smoke run it is compared with).
 
 :func:`single_node_cluster` starts ``munged``, ``slurmctld`` and ``slurmd`` (Debian's

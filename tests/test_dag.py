@@ -174,6 +174,30 @@ def test_a_dag_killed_mid_training_resumes_and_matches_an_uninterrupted_run(tmp_
     assert (work / metrics).read_text() == (ref / metrics).read_text()
 
 
+def test_the_readme_recovery_after_a_kill_with_a_half_written_job(tmp_path):
+    """SIGKILL the DAG's process group while a figure job has written its PDF but not its PNG (an
+    incomplete job whose output exists), then type the README's two commands: ``snakemake
+    --unlock`` and the same command. The default profile (profiles/default, read because it sits
+    beside the Snakefile) re-runs the incomplete job; without it the second command stops with
+    IncompleteFilesException."""
+    target = "results/smoke/figures/abc_thresholds.pdf"
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path),
+           "--cores", "2", target, "--config", "scale=smoke"]
+    env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    pdf, png = tmp_path / target, tmp_path / target.replace(".pdf", ".png")
+    deadline = time.monotonic() + 300
+    while not pdf.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL and pdf.exists() and not png.exists(), "not killed mid-figure"
+    assert snakemake(tmp_path, "--unlock", "--config", "scale=smoke").returncode == 0
+    again = snakemake(tmp_path, target, "--config", "scale=smoke")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "IncompleteFilesException" not in again.stdout + again.stderr and png.stat().st_size > 5000
+
+
 @pytest.fixture(scope="module")
 def slurm(tmp_path_factory) -> Iterator[dict[str, str]]:
     """A single-node SLURM cluster (``tests/slurm_cluster.py``) for the profile's test."""
@@ -194,7 +218,7 @@ def test_smoke_dag_runs_through_sbatch_with_the_same_outputs_as_a_local_run(slur
         "--directory",
         str(work),
         "--profile",
-        str(REPO / "workflow/profiles/slurm"),
+        str(REPO / "profiles/slurm"),
         "--jobs",
         "8",
         "--seconds-between-status-checks",  # the profile keeps Snakemake's polite 10 s for clusters
