@@ -3,15 +3,12 @@
 # Another scale:     snakemake --cores all --config scale=smoke
 # HTML report:      snakemake --report results/quick/report.html   (after a run)
 # One figure:        snakemake --cores all results/quick/figures/spacing_ratios.pdf
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
 
 configfile: os.path.join(workflow.basedir, "config/config.yaml")
-
-
-validate(config, schema="workflow/schemas/config.schema.yaml")
 
 
 report: "workflow/report/workflow.rst"
@@ -24,6 +21,7 @@ localrules:
     claims,
 
 
+# common.smk checks the config first (schema, run ids, every stage's overrides), then defines the lookups
 include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/spectra.smk"

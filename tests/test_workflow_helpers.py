@@ -1,10 +1,24 @@
-"""Override merging and config digests used by the Snakemake rules."""
+"""Override merging, config digests and the checks of the workflow config made by the Snakefile."""
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from rmtloss.workflow import config_digest, merge_overrides, override_key, shell_args
+import pytest
+import yaml
+
+from conftest import REPO
+from rmtloss.workflow import (
+    WorkflowConfigError,
+    check_config,
+    check_run_ids,
+    check_stage_overrides,
+    check_stage_overrides_once,
+    config_digest,
+    merge_overrides,
+    override_key,
+    shell_args,
+)
 
 
 def test_later_override_replaces_earlier_in_place():
@@ -51,3 +65,75 @@ def test_gan_sweep_points_and_their_overrides():
     assert any(a.startswith("gan.sigma_z=0.1") for a in args)
     with pytest.raises(ValueError, match="out of range"):
         sweep_args(sweeps, "kappa", 5, 5, 2)
+
+
+# -- the workflow config checked when the Snakefile is parsed --------------------------------------
+
+@pytest.fixture(scope="module")
+def workflow_config() -> tuple[dict, dict]:
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    return config, schema
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"scael": "smoke"}, "unknown key 'scael' at the top level; did you mean 'scale'?"),
+    ({"scale": "quik"}, "did you mean 'quick'?"),
+    ({"figures": "some"}, "config figures"),
+])
+def test_a_bad_workflow_key_is_named_with_the_nearest_valid_one(workflow_config, change, message):
+    config, schema = workflow_config
+    with pytest.raises(WorkflowConfigError, match=re.escape(message)):
+        check_config({**config, **change}, schema)
+    check_config(config, schema)  # the shipped config passes
+
+
+def test_a_nested_value_given_as_a_string_points_to_configfile(workflow_config):
+    config, schema = workflow_config
+    quick = {**config["scales"]["quick"], "batches": {"size": "64", "count": 40}}
+    with pytest.raises(WorkflowConfigError, match=r"scales\.quick\.batches\.size: '64' is not of type "
+                                                  r"'integer' .*--configfile"):
+        check_config({**config, "scales": {**config["scales"], "quick": quick}}, schema)
+
+
+def test_a_misspelt_run_id_in_overrides_is_refused(workflow_config):
+    config, _ = workflow_config
+    with pytest.raises(WorkflowConfigError, match="'mpl' is not a run of scale quick; did you mean 'mlp'"):
+        check_run_ids({**config, "overrides": {"mpl": ["optimizer.lr=0.1"]}}, "quick")
+    check_run_ids({**config, "overrides": {"mlp": ["optimizer.lr=0.1"]}}, "quick")
+
+
+@pytest.mark.parametrize("override, message", [
+    ("optimiser.lr=0.1", "key 'optimiser.lr'; did you mean 'optimizer'?"),
+    ("optimizer.lrr=0.1", "key 'optimizer.lrr'; did you mean 'lr'?"),
+    ("optimizer.lr=-1", "invalid setting `optimizer.lr`: must be > 0.0"),
+    ("model=mpl", "model=mpl; did you mean 'mlp'?"),
+])
+def test_every_stage_command_line_is_composed_before_any_job_runs(workflow_config, override, message):
+    config, _ = workflow_config
+    bad = {**config, "overrides": {"mlp": [override]}}
+    with pytest.raises(WorkflowConfigError, match=re.escape(message)) as exc:
+        check_stage_overrides(bad, "smoke", REPO / "config")
+    assert "scales.smoke.networks.mlp with overrides.mlp: the train stage" in str(exc.value)
+
+
+def test_every_scale_s_command_lines_compose(workflow_config):
+    config, _ = workflow_config
+    counts = {scale: check_stage_overrides(config, scale, REPO / "config") for scale in config["scales"]}
+    assert counts["smoke"] >= 20 and counts["paper"] >= 20  # runs, tasks, sweeps, optimiser settings
+
+
+def test_a_bad_task_override_is_named_by_its_place(workflow_config):
+    config, _ = workflow_config
+    smoke = {**config["scales"]["smoke"], "complexity": {"abc": ["mc.sampels=5"]}}
+    with pytest.raises(WorkflowConfigError, match=r"scales\.smoke\.complexity\.abc: the complexity stage"):
+        bad = {**config, "scales": {**config["scales"], "smoke": smoke}}
+        check_stage_overrides(bad, "smoke", REPO / "config")
+
+
+def test_the_check_is_stamped_once_per_config(workflow_config, tmp_path):
+    config, _ = workflow_config
+    assert check_stage_overrides_once(config, "smoke", REPO / "config", tmp_path)
+    assert not check_stage_overrides_once(config, "smoke", REPO / "config", tmp_path)
+    changed = {**config, "overrides": {"mlp": ["optimizer.lr=0.2"]}}
+    assert check_stage_overrides_once(changed, "smoke", REPO / "config", tmp_path)

@@ -1,11 +1,19 @@
-"""Helpers the Snakemake rules call: Hydra override lists, shell quoting, config digests."""
+"""Helpers the Snakemake rules call: Hydra override lists, shell quoting, config digests, and the
+checks of the workflow config made when the Snakefile is parsed (schema, run ids, every stage
+command line composed against the stage schemas)."""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import json
+import re
 import shlex
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
+
+import jsonschema
 
 
 def override_key(override: str) -> str:
@@ -69,3 +77,145 @@ def sweep_args(sweeps: dict, name: str, p: int, q: int, index: int) -> list[str]
         raise ValueError(f"sweep {name} has {len(values)} values; index {index} is out of range")
     return merge_overrides(sweeps["grid"], spec.get("fixed", []),
                            [f"gan.p={p}", f"gan.q={q}", f"gan.{name}={values[index]!r}", f"gan.sweep={name}"])
+
+
+# -- checking the workflow config before the DAG runs ---------------------------------------------
+
+
+class WorkflowConfigError(ValueError):
+    """A bad workflow setting: the message names the key, what was expected and how to fix it."""
+
+
+def _nearest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def check_config(config: dict, schema: dict) -> None:
+    """Validate the workflow config against its JSON schema, with a short message.
+
+    Raises:
+        WorkflowConfigError: the first error, naming the key (as a dotted path), what the schema
+            expects, the nearest valid key of a misspelt one, and how to pass nested values.
+    """
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is None:
+        return
+    where = ".".join(str(p) for p in error.absolute_path) or "the top level"
+    if error.validator == "additionalProperties":
+        known = list(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in known]
+        raise WorkflowConfigError(f"config: unknown key '{extra[0]}' at {where}{_nearest(extra[0], known)} "
+                                  f"(valid keys: {', '.join(known)})")
+    hint = ""
+    if error.validator == "type" and isinstance(error.instance, str):
+        hint = (" (a nested --config value arrives as a string: put nested settings in a YAML file and "
+                "pass it with --configfile, see README)")
+    if error.validator == "enum":
+        hint = f"{_nearest(str(error.instance), error.validator_value)}"
+    raise WorkflowConfigError(f"config {where}: {error.message}{hint}")
+
+
+def check_run_ids(config: dict, scale: str) -> None:
+    """Every run id in ``overrides`` is a network of the scale (a misspelt one would be ignored)."""
+    runs = config["scales"][scale]["networks"]
+    for run in config.get("overrides") or {}:
+        if run not in runs:
+            raise WorkflowConfigError(f"config overrides: '{run}' is not a run of scale {scale}"
+                                      f"{_nearest(run, runs)} (runs: {', '.join(runs)})")
+
+
+def stage_jobs(config: dict, scale: str) -> list[tuple[str, str, list[str]]]:
+    """Each Hydra command line the workflow builds from settings a user writes, as (where in the
+    config, stage config name, overrides): training runs with their ``overrides``, the complexity,
+    densities and outliers tasks, one point of each GAN sweep, every optimiser setting."""
+    sc, user = config["scales"][scale], config.get("overrides") or {}
+    jobs = [(f"scales.{scale}.networks.{run}" + (f" with overrides.{run}" if run in user else ""), "train",
+             merge_overrides(net["train"], user.get(run, []))) for run, net in sc["networks"].items()]
+    for stage in ("complexity", "densities", "outliers"):
+        jobs += [(f"scales.{scale}.{stage}.{task}", stage, [f"task={task}", *ovs])
+                 for task, ovs in (sc.get(stage) or {}).items() if task not in ("networks", "count")]
+    sweeps = sc.get("gan_sweeps")
+    for name in [n for n in (sweeps or {}) if n != "grid"]:
+        p, q = sweeps[name]["pq"][0]
+        jobs.append((f"scales.{scale}.gan_sweeps.{name}", "complexity",
+                     ["task=gan_point", *sweep_args(sweeps, name, p, q, 0)]))
+    opt = sc.get("optimisers") or {}
+    for task, settings in opt.items():
+        if task in ("common", "gpu"):
+            continue
+        jobs += [(f"scales.{scale}.optimisers.{task}.{name}", "optimisers",
+                  merge_overrides(opt.get("common", []), ovs, [f"task={task}", f"setting={name}"]))
+                 for name, ovs in settings.items()]
+    return jobs
+
+
+def _misspelt_key(base: Any, overrides: list[str]) -> str:
+    """The first dotted override key that ``base`` (a composed config) lacks, with the nearest key."""
+    for ov in overrides:
+        key = override_key(ov)
+        if ov.startswith("+") or "." not in key:
+            continue
+        node: Any = base
+        for part in key.split("."):
+            if not hasattr(node, "keys") or part not in node:
+                choices = list(node.keys()) if hasattr(node, "keys") else []
+                return f" (key '{key}'{_nearest(part, choices)})"
+            node = node[part]
+    return ""
+
+
+def check_stage_overrides(config: dict, scale: str, config_dir: str | Path) -> int:
+    """Compose every command line of :func:`stage_jobs` against the stage configs and their
+    schemas (types and ranges), before any job runs. Returns the number of compositions.
+
+    Raises:
+        WorkflowConfigError: naming the place in the workflow config, the bad override and, for a
+            misspelt key, the nearest valid one.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from rmtloss import schema
+    from rmtloss.errors import ConfigError
+
+    schema.register()
+    jobs = stage_jobs(config, scale)
+    with initialize_config_dir(config_dir=str(Path(config_dir).resolve()), version_base="1.3"):
+        for where, name, overrides in jobs:
+            try:
+                schema.check(compose(name, overrides))
+            except (HydraException, OmegaConfBaseException, ConfigError) as exc:
+                groups = [ov for ov in overrides if "." not in override_key(ov)]
+                try:
+                    hint = _misspelt_key(compose(name, groups), overrides)
+                except (HydraException, OmegaConfBaseException):
+                    hint = ""
+                if missing := re.search(r"Could not find '(\w+)/(\w+)'", str(exc)):
+                    group, option = missing.groups()
+                    options = sorted(p.stem for p in (Path(config_dir) / group).glob("*.yaml"))
+                    hint = f" ({group}={option}{_nearest(option, options)} options: {', '.join(options)})"
+                lines = [" ".join(ln.split()) for ln in str(exc).splitlines() if ln.strip()][:2]
+                raise WorkflowConfigError(f"config {where}: the {name} stage refuses its overrides{hint}: "
+                                          f"{'; '.join(lines)[:400]}") from None
+    return len(jobs)
+
+
+def check_stage_overrides_once(config: dict, scale: str, config_dir: str | Path,
+                               cache_dir: str | Path) -> bool:
+    """:func:`check_stage_overrides`, skipped when the same workflow config, stage configs and
+    checking code passed before (a stamp in ``cache_dir``, normally ``.snakemake/``). Returns
+    whether it composed."""
+    h = hashlib.sha256(json.dumps([config, scale], sort_keys=True, default=str).encode())
+    h.update(config_digest(config_dir).encode())
+    for module in ("schema.py", "workflow.py"):
+        h.update((Path(__file__).parent / module).read_bytes())
+    stamp = Path(cache_dir) / "rmtloss_config_checked" / h.hexdigest()[:20]
+    if stamp.is_file():
+        return False
+    check_stage_overrides(config, scale, config_dir)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.touch()
+    return True

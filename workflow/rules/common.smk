@@ -1,16 +1,35 @@
 import shlex
 import sys
 
+import yaml
+
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
 from rmtloss.papers import CLAIMS, FIGURES, KINDS, tasks_of
-from rmtloss.workflow import config_digest, merge_overrides, shell_args, sweep_args, sweep_points
+from rmtloss.workflow import (
+    check_config,
+    check_run_ids,
+    check_stage_overrides_once,
+    config_digest,
+    merge_overrides,
+    shell_args,
+    sweep_args,
+    sweep_points,
+)
 
 # Jobs run `python -m rmtloss.<stage>` with the package and the stage configs taken from this
 # checkout; `python` is the one on PATH (activate .venv, or the rule's conda environment with --use-conda).
 shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(os.path.join(workflow.basedir, 'src'))}; "
              f"export RMTLOSS_CONFIG_DIR={shlex.quote(os.path.join(workflow.basedir, 'config'))}; ")
+# The workflow config, checked before any job runs: the JSON schema (a short message naming the key
+# and the nearest valid one), the run ids of `overrides`, and every stage command line the config
+# makes composed against the stage configs and their schemas (once per config: a stamp in .snakemake/)
+with open(os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")) as _fh:
+    check_config(config, yaml.safe_load(_fh))
 SCALE = config["scale"]
+check_run_ids(config, SCALE)
+if workflow.is_main_process:
+    check_stage_overrides_once(config, SCALE, os.path.join(workflow.basedir, "config"), ".snakemake")
 # the figures to draw: every figure the papers declare, or the list in config/config.yaml
 FIGURE_NAMES = list(FIGURES) if config["figures"] == "all" else list(config["figures"])
 _unknown = [f for f in FIGURE_NAMES if f not in FIGURES]
