@@ -108,6 +108,16 @@ def test_one_figure_needs_only_its_jobs(tmp_path):
     assert job_counts(proc.stdout) == {"train": 5, "spectra": 13, "local_stats": 13, "figure": 1}
 
 
+def test_the_paper_scale_without_data_or_gpu_stops_before_any_job(tmp_path):
+    proc = snakemake(tmp_path, "--config", "scale=paper")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "scale paper cannot start" in out
+    assert f"mnist (MNIST) not in {tmp_path / 'data' / 'MNIST'}" in out and "data.download=true" in out
+    if "GPU" in out:  # a machine without a GPU (CI): the GPU jobs are named with the remedy
+        assert "allow_cpu=true" in out
+    assert not (tmp_path / "results").exists()  # not one of the 1000+ jobs ran
+
+
 def test_bad_workflow_config_is_refused(tmp_path):
     proc = snakemake(tmp_path, "-n", "--config", "scale=huge")
     assert proc.returncode != 0 and "huge" in proc.stdout + proc.stderr

@@ -12,10 +12,13 @@ from rmtloss.workflow import (
     WorkflowConfigError,
     check_config,
     check_run_ids,
+    check_scale_needs,
     check_stage_overrides,
     check_stage_overrides_once,
     config_digest,
+    data_jobs,
     merge_overrides,
+    missing_data,
     override_key,
     shell_args,
 )
@@ -137,3 +140,27 @@ def test_the_check_is_stamped_once_per_config(workflow_config, tmp_path):
     assert not check_stage_overrides_once(config, "smoke", REPO / "config", tmp_path)
     changed = {**config, "overrides": {"mlp": ["optimizer.lr=0.2"]}}
     assert check_stage_overrides_once(changed, "smoke", REPO / "config", tmp_path)
+
+
+def test_missing_data_names_the_folder_and_is_satisfied_by_it(workflow_config, tmp_path, monkeypatch):
+    config, _ = workflow_config
+    monkeypatch.chdir(tmp_path)
+    jobs = data_jobs(config, "paper", ["mnist_mlp", "mixture_c2"], [("epsilon_sweep", "vgg16_cifar100")])
+    missing = missing_data(jobs, REPO / "config")
+    assert missing == [f"run mnist_mlp: mnist (MNIST) not in {tmp_path / 'data' / 'MNIST'}",
+                       "optimisers epsilon_sweep/vgg16_cifar100: cifar100 (CIFAR100) not in "
+                       f"{tmp_path / 'data' / 'cifar-100-python'}"]
+    (tmp_path / "data" / "MNIST").mkdir(parents=True)
+    (tmp_path / "data" / "cifar-100-python").mkdir()
+    assert missing_data(jobs, REPO / "config") == []
+    download = [("run x", ["data=mnist", "data.download=true", "data.data_dir=elsewhere"])]
+    assert missing_data(download, REPO / "config") == []
+
+
+def test_gpu_jobs_on_a_machine_without_one_are_refused_unless_allowed(workflow_config, monkeypatch):
+    config, _ = workflow_config
+    monkeypatch.setattr("rmtloss.workflow.gpu_available", lambda: False)
+    with pytest.raises(WorkflowConfigError, match="2 jobs ask for a GPU .*allow_cpu=true"):
+        check_scale_needs(config, "paper", [], ["train a", "train b"], True, REPO / "config")
+    check_scale_needs({**config, "allow_cpu": True}, "paper", [], ["train a"], True, REPO / "config")
+    check_scale_needs(config, "paper", [], ["train a"], False, REPO / "config")  # on a cluster

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import yaml
 
 
 def override_key(override: str) -> str:
@@ -219,3 +220,74 @@ def check_stage_overrides_once(config: dict, scale: str, config_dir: str | Path,
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.touch()
     return True
+
+
+def _setting(overrides: list[str], key: str, default: Any) -> Any:
+    """The value the last override of ``key`` gives, else ``default``."""
+    values = [ov.partition("=")[2] for ov in overrides if override_key(ov) == key]
+    return yaml.safe_load(values[-1]) if values else default
+
+
+def data_jobs(config: dict, scale: str, runs: Iterable[str], settings: Iterable[tuple[str, str]]
+              ) -> list[tuple[str, list[str]]]:
+    """(label, Hydra overrides) of the jobs that read a data set: training runs and what analyses
+    them (by run id) and optimiser settings (by (task, setting))."""
+    sc, user = config["scales"][scale], config.get("overrides") or {}
+    opt = sc.get("optimisers") or {}
+    return ([(f"run {run}", merge_overrides(sc["networks"][run]["train"], user.get(run, []))) for run in runs]
+            + [(f"optimisers {task}/{name}", merge_overrides(opt.get("common", []), opt[task][name]))
+               for task, name in settings])
+
+
+def missing_data(jobs: Iterable[tuple[str, list[str]]], config_dir: str | Path) -> list[str]:
+    """The torchvision data sets these jobs would read and cannot find: absent from their
+    ``data_dir`` (relative to the working directory) without ``data.download=true``."""
+    from rmtloss.nets.catalog import TORCHVISION, missing_folder
+
+    train = yaml.safe_load((Path(config_dir) / "train.yaml").read_text())
+    default = next(d["data"] for d in train["defaults"] if isinstance(d, dict) and "data" in d)
+    missing = []
+    for label, ovs in jobs:
+        name = _setting(ovs, "data", default)
+        if name not in TORCHVISION:
+            continue
+        group = yaml.safe_load((Path(config_dir) / "data" / f"{name}.yaml").read_text())
+        folder = missing_folder(name, _setting(ovs, "data.data_dir", group.get("data_dir", "data")),
+                                bool(_setting(ovs, "data.download", group.get("download", False))))
+        if folder is not None:
+            missing.append(f"{label}: {name} ({TORCHVISION[name][0]}) not in {folder.resolve()}")
+    return missing
+
+
+def gpu_available() -> bool:
+    """Whether this machine shows an NVIDIA GPU (``nvidia-smi -L``), without importing torch."""
+    import shutil
+    import subprocess
+
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return False
+    proc = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=30, check=False)
+    return proc.returncode == 0 and "GPU" in proc.stdout
+
+
+def check_scale_needs(config: dict, scale: str, jobs: list[tuple[str, list[str]]], gpu_jobs: list[str],
+                      local: bool, config_dir: str | Path) -> None:
+    """Before a run starts: the data sets its jobs read (:func:`data_jobs`), and a GPU for jobs
+    that ask for one when they run on this machine (``allow_cpu: true`` runs them on the CPU).
+
+    Raises:
+        WorkflowConfigError: listing what is missing and how to get it.
+    """
+    problems = missing_data(jobs, config_dir)
+    if problems:
+        problems.append("fetch them once on a machine with internet access (python -m rmtloss.train "
+                        "data=<name> data.download=true train.epochs=0 hydra.run.dir=/tmp/fetch), or copy "
+                        "torchvision's folders into data/ (see README, Scales)")
+    if gpu_jobs and local and not config.get("allow_cpu", False) and not gpu_available():
+        problems.append(f"{len(gpu_jobs)} jobs ask for a GPU ({', '.join(gpu_jobs[:3])}"
+                        f"{', ...' if len(gpu_jobs) > 3 else ''}) and this machine has none: run on a GPU "
+                        "machine or a cluster (--profile profiles/slurm), or add --config allow_cpu=true "
+                        "to run them on the CPU (slow)")
+    if problems:
+        raise WorkflowConfigError(f"scale {scale} cannot start:\n  " + "\n  ".join(problems))

@@ -9,7 +9,9 @@ from rmtloss.papers import CLAIMS, FIGURES, KINDS, tasks_of
 from rmtloss.workflow import (
     check_config,
     check_run_ids,
+    check_scale_needs,
     check_stage_overrides_once,
+    data_jobs,
     config_digest,
     merge_overrides,
     shell_args,
@@ -265,3 +267,19 @@ def figure_caption(wildcards):
 
 def figure_group(wildcards):
     return FIGURES[wildcards.fig].paper.short
+
+
+# At the start of a run (not a dry run): the data sets the jobs to run read and, for jobs that ask
+# for a GPU and run on this machine, a GPU; what is missing is listed with how to get it.
+onstart:
+    _jobs = list(workflow.dag.needrun_jobs())
+    _runs = set()
+    for _j in _jobs:
+        if "run" in _j.wildcards.keys():
+            _runs.add(_j.wildcards.run)
+        elif _j.rule.name == "outliers":
+            _runs.update(outlier_runs(_j.wildcards.scale, _j.wildcards.task))
+    _settings = sorted({(_j.wildcards.task, _j.wildcards.setting) for _j in _jobs if _j.rule.name == "optimisers"})
+    _gpu = [f"{_j.rule.name} {','.join(map(str, _j.wildcards))}" for _j in _jobs if _j.resources.get("gpu", 0)]
+    check_scale_needs(config, SCALE, data_jobs(config, SCALE, sorted(_runs), _settings), _gpu,
+                      workflow.local_exec, os.path.join(workflow.basedir, "config"))

@@ -28,11 +28,10 @@ import torch
 from omegaconf import DictConfig
 
 from rmtloss.errors import ConfigError, require
+from rmtloss.nets.catalog import TORCHVISION
 
 SHIPPED = ("digits", "diabetes", "mixture")
-PAPER_SCALE = ("mnist", "fashion_mnist", "cifar10", "cifar100")
-_TORCHVISION = {"mnist": ("MNIST", 10), "fashion_mnist": ("FashionMNIST", 10),
-                "cifar10": ("CIFAR10", 10), "cifar100": ("CIFAR100", 100)}
+PAPER_SCALE = tuple(TORCHVISION)
 _IMAGENET_MEAN, _IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
@@ -148,7 +147,7 @@ def load_torchvision(cfg: DictConfig) -> Dataset:
     """
     import torchvision
 
-    cls_name, classes = _TORCHVISION[cfg.name]
+    cls_name, classes, _ = TORCHVISION[cfg.name]
     root = Path(str(cfg.get("data_dir", "data"))).expanduser().resolve()
     download = bool(cfg.get("download", False))
     cls = getattr(torchvision.datasets, cls_name)

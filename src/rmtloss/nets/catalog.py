@@ -1,0 +1,26 @@
+"""The data sets the stages read, without importing torch (the workflow checks them before a run).
+
+``torchvision`` data sets are read from ``data_dir`` (relative to the working directory) in the
+folders torchvision keeps them in; nothing is downloaded unless ``download=true``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: name -> (torchvision class, number of classes, the folder torchvision reads under data_dir)
+TORCHVISION: dict[str, tuple[str, int, str]] = {
+    "mnist": ("MNIST", 10, "MNIST"),
+    "fashion_mnist": ("FashionMNIST", 10, "FashionMNIST"),
+    "cifar10": ("CIFAR10", 10, "cifar-10-batches-py"),
+    "cifar100": ("CIFAR100", 100, "cifar-100-python"),
+}
+
+
+def missing_folder(name: str, data_dir: str | Path, download: bool) -> Path | None:
+    """The folder a torchvision data set would be read from when it is absent (``None`` when it is
+    there, when ``download`` is on, or for the data sets that ship with scikit-learn or are drawn)."""
+    if name not in TORCHVISION or download:
+        return None
+    folder = Path(data_dir).expanduser() / TORCHVISION[name][2]
+    return None if folder.is_dir() else folder
