@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 
 import numpy as np
@@ -139,7 +140,7 @@ def report(smoke) -> Path:
 
 
 def test_report_holds_every_figure_with_a_caption_and_the_claims_table(report):
-    html = report.read_text()
+    html = unescape(report.read_text())
     for fig in FIGURES:
         assert f'"{fig}.png"' in html, fig
         assert " ".join(FIG_REGISTRY[fig].caption.split()[:3]) in html, fig  # the paper module's caption

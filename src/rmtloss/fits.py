@@ -20,6 +20,15 @@ def linear_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return float(intercept), float(slope), float(r2)
 
 
+def origin_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Least-squares slope of y = slope x (a line through the origin) and the R² of that line,
+    1 - sum (y - slope x)² / sum (y - mean y)² (negative when the line is worse than the mean)."""
+    slope = float(np.sum(x * y) / np.sum(x * x))
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    r2 = 1 - float(np.sum((y - slope * x) ** 2)) / ss_tot if ss_tot > 0 else float("nan")
+    return slope, r2
+
+
 def exp_fit(t: np.ndarray, y: np.ndarray, p0: tuple[float, float, float]) -> dict:
     """Least-squares fit of y = a + b exp(c t) and its R^2 (NaNs when the fit fails)."""
     from scipy.optimize import curve_fit

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import asdict, dataclass, replace
 
 from rmtloss.papers import CLAIMS, Claim, NotRun, Outcome, kind_of
@@ -108,8 +109,32 @@ def to_csv(records: list[ClaimRecord]) -> str:
     return buf.getvalue()
 
 
+#: Marks that appear in the rules and numbers, explained under the Markdown ledger when they do.
+NOTES = {
+    "[MEM]": "[MEM]: the rule rests on a detail of the paper that we recalled and could not check against "
+    "the paper's text; our reconstruction is used, and the figure's caption says which detail.",
+}
+
+
+def cell(text: str) -> str:
+    """Text for a Markdown table cell: pipes escaped (``|x|`` stays readable), no line breaks."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _measured(r: ClaimRecord) -> str:
+    return f"{r.measured:.4g}" if math.isfinite(r.measured) else "n/a"
+
+
+def _summary(r: ClaimRecord) -> str:
+    """The summary, or why there is no number (not run, diverged) when the rule gave none."""
+    if r.verdict == "not run":
+        return f"not run: {r.detail}"
+    return r.summary
+
+
 def to_markdown(records: list[ClaimRecord], scale: str) -> str:
-    """The ledger as a readable Markdown page."""
+    """The ledger as a readable Markdown page: the table, every claim's detail and the notes on the
+    marks used in it."""
     lines = [
         f"# Claims ledger, scale `{scale}`",
         "",
@@ -117,10 +142,14 @@ def to_markdown(records: list[ClaimRecord], scale: str) -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     lines += [
-        f"| `{r.id}` | **{r.verdict}** | {r.measured:.4g} | {r.summary} | "
-        f"{r.expected.replace('|', '/')} | {r.figure} |"
+        f"| `{r.id}` | **{r.verdict}** | {_measured(r)} | {cell(_summary(r))} | {cell(r.expected)} | "
+        f"{r.figure} |"
         for r in records
     ]
     lines += ["", "## Details", ""]
     lines += [f"- `{r.id}` ({r.paper}): {r.detail}" for r in records]
+    text = "\n".join(lines)
+    notes = [note for mark, note in NOTES.items() if mark in text]
+    if notes:
+        lines += ["", "## Notes", "", *(f"- {n}" for n in notes)]
     return "\n".join(lines) + "\n"

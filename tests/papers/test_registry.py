@@ -50,3 +50,28 @@ def test_a_claim_or_figure_declared_twice_is_refused():
         _registry.figure("spacing_ratios", paper, "local_stats", "again")
     with pytest.raises(ValueError, match="unknown record kinds"):
         _registry.claim("new-claim", paper, "spacing_ratios", "local_stat", "x")(lambda stats: None)
+
+
+def test_the_markdown_ledger_escapes_pipes_and_gives_a_reason_for_every_missing_number():
+    from rmtloss.ledger import ledger, to_markdown
+
+    records = ledger([], "smoke")  # nothing ran: every claim is "not run" with its reason
+    md = to_markdown(records, "smoke")
+    table = [line for line in md.splitlines() if line.startswith("| `")]
+    assert len(table) == len(CLAIMS)
+    for line in table:
+        cells = line.replace("\\|", "").split("|")[1:-1]
+        assert len(cells) == 6, line  # an escaped pipe does not split a cell
+        assert cells[2].strip() == "n/a" and cells[3].strip().startswith("not run: "), line
+    assert "(\\|x\\| >= 150)" in md and "/x/" not in md  # gan-coulomb's rule, printed as written
+    assert "## Notes" in md and "[MEM]: the rule rests on" in md  # activation-leading-order cites [MEM]
+
+
+def test_a_shift_claim_without_outliers_says_why_it_has_no_number():
+    from rmtloss.ledger import decide
+
+    rec = {"kind": "outlier_shift_network", "run": "r/runs/mlp/train", "run_name": "mlp", "outliers": [],
+           "method": "exact", "sigma2": 1.0, "noise_fit_r2": 0.9, "full_outliers": 0, "num_params": 10,
+           "num_data": 10, "batch_sizes": [2], "batches": 1}
+    row = decide(CLAIMS["outlier-shift-network"], [rec], "smoke")
+    assert row.verdict == "FAIL" and "none of the 1 networks has an outlier" in row.summary

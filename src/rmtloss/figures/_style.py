@@ -13,7 +13,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from rmtloss._io import atomic_path  # noqa: E402
 
-plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "legend.fontsize": 7, "figure.dpi": 110})
+plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "legend.fontsize": 8, "figure.dpi": 110})
 
 #: Margin (inches) kept around everything drawn, as ``savefig(bbox_inches="tight")`` would.
 PAD_INCHES = 0.1

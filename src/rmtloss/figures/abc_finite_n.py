@@ -16,10 +16,10 @@ def draw(records: list[Record]) -> Figure:
     fig, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
     for i, n in enumerate(st["finite_n"]):
         ax.plot(s["u_finite"], s["finite"][i], color=f"C{i}",
-                label=f"N = {n} (max distance {st['finite_n_distance'][i]:.3f})")
-    ax.plot(s["u_finite"], s["finite_limit"], "k--", label="Theta_p (N -> infinity)")
-    ax.set_xlabel("energy u")
-    ax.set_ylabel("N^-1 log E Crt_N((-inf, u))")
-    ax.set_title(f"Exact finite-N complexity, p = {st['p']}; Monte Carlo check at N = 3 in the ledger")
+                label=f"$N = {n}$ (largest distance to the limit {st['finite_n_distance'][i]:.3f})")
+    ax.plot(s["u_finite"], s["finite_limit"], "k--", label=r"$\Theta_p$ ($N \to \infty$)")
+    ax.set_xlabel(r"energy $u$")
+    ax.set_ylabel(r"$N^{-1} \log E\,\mathrm{Crt}_N((-\infty, u))$")
+    ax.set_title(f"Exact finite-$N$ complexity, $p = {st['p']}$; Monte Carlo check at $N = 3$ in the ledger")
     ax.legend(fontsize=7)
     return fig

@@ -14,10 +14,10 @@ def draw(records: list[Record]) -> Figure:
     fig, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
     for i, (p, einf) in enumerate(zip(rec.stats["threshold_p"], rec.stats["e_inf"], strict=True)):
         ax.plot(rec.samples["k"], rec.samples["thresholds"][i], "o-", markersize=2.5,
-                color=f"C{i}", label=f"p = {p}")
+                color=f"C{i}", label=f"$p = {p}$")
         ax.axhline(einf, color=f"C{i}", linestyle="--", linewidth=0.8)
-    ax.set_xlabel("index k")
-    ax.set_ylabel("threshold E_k (dashed: E_inf)")
-    ax.set_title("Layered critical points: E_0 > E_1 > ... > E_inf")
+    ax.set_xlabel(r"index $k$")
+    ax.set_ylabel(r"threshold $E_k$ (dashed: $E_\infty$)")
+    ax.set_title(r"Layered critical points: $E_0 > E_1 > \dots > E_\infty$")
     ax.legend()
     return fig

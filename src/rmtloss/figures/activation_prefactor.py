@@ -20,13 +20,13 @@ def draw(records: list[Record]) -> Figure:
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.3), layout="constrained",
                                   gridspec_kw={"width_ratios": [1.6, 1]})
     for i, theta in enumerate(st["thetas"]):
-        ax.plot(s["u"], s["curves"][i], color=f"C{i}", label=f"theta = {theta:g}")
+        ax.plot(s["u"], s["curves"][i], color=f"C{i}", label=rf"$\theta = {theta:g}$")
         ax.errorbar(s["u_mc"], s["mc_ratio"][i], yerr=3 * s["mc_stderr"][i], fmt="o",
                     color=f"C{i}", markersize=3, capsize=2)
-    ax.set_xlabel(f"energy u (p = {st['p']}; x = sqrt(p / (2(p-1))) u)")
-    ax.set_ylabel("E|det(H + theta ee^T)| / E|det H|")
-    ax.set_title(f"Rank-one deformation: |1 - theta g(x)| (lines), Monte Carlo N = {st['n']}, "
-                 f"{st['samples']} samples (points, 3 s.e.)\ntheta free: its link to the "
+    ax.set_xlabel(rf"energy $u$ ($p = {st['p']}$; $x = \sqrt{{p / (2(p-1))}}\,u$)")
+    ax.set_ylabel(r"$E|\det(H + \theta e e^T)|\;/\;E|\det H|$")
+    ax.set_title(rf"Rank-one deformation: $|1 - \theta g(x)|$ (lines), Monte Carlo $N$ = {st['n']}, "
+                 f"{st['samples']} samples (points, 3 s.e.)\n$\\theta$ free: its link to the "
                  "activation is not known here", fontsize=8)
     ax.legend(fontsize=7, ncol=2)
     fits = st.get("piecewise_linear", {})
@@ -36,6 +36,6 @@ def draw(records: list[Record]) -> Figure:
         ax2.plot(s["x_act"], s[f"pl_{name}"][k], color=f"C{i}", linestyle="--", linewidth=0.9,
                  label=f"{fit['pieces'][k]} pieces, L2 {fit['l2_error'][k]:.3f}")
     ax2.set_xlabel("pre-activation")
-    ax2.set_title("Piecewise-linear fits under N(0, 1) inputs (the paper's model class)", fontsize=8)
-    ax2.legend(fontsize=6, ncol=2)
+    ax2.set_title(r"Piecewise-linear fits under $N(0, 1)$ inputs (the paper's model class)", fontsize=8)
+    ax2.legend(fontsize=7, ncol=2)
     return fig

@@ -16,21 +16,22 @@ def draw(records: list[Record]) -> Figure:
     fig, axes = plt.subplots(len(recs), 2, figsize=(9, 3.4 * len(recs)), squeeze=False, layout="constrained")
     for (ax, ax2), rec in zip(axes, recs, strict=True):
         s = rec.stats
-        arm_curve(ax, s["fixed"], "eps", "Adam, fixed eps", "s:", "C1")
-        arm_curve(ax, s["learner"], "eps", "Adam + RMT damping learner from delta_min", "o-", "C0")
+        arm_curve(ax, s["fixed"], "eps", r"Adam, fixed $\epsilon$", "s:", "C1")
+        arm_curve(ax, s["learner"], "eps", r"Adam + RMT damping learner from $\delta_{\min}$", "o-", "C0")
         ax.set_xscale("log")
-        ax.set_xlabel("initial damping delta_min")
-        ax.set_ylabel("final test error (mean +- s.e.)")
+        ax.set_xlabel(r"initial damping $\delta_{\min}$")
+        ax.set_ylabel("final test error (mean ± s.e.)")
         ax.set_title(f"{s['setting']}: {s['model']} on {s['data']}, {len(s['seeds'])} seeds")
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=7)
         for i, arm in enumerate(s["learner"]):
             d = mean_curve(rec.samples, f"damping.{arm['arm']}")
             if d.size:
-                ax2.semilogy(np.arange(len(d)), d, color=f"C{i}", label=f"delta_min = {arm['eps']:g}")
+                ax2.semilogy(np.arange(len(d)), d, color=f"C{i}",
+                             label=rf"$\delta_{{\min}}$ = {arm['eps']:g}")
         ax2.set_xlabel("epoch")
-        ax2.set_ylabel("learned delta (mean over seeds)")
+        ax2.set_ylabel(r"learned $\delta_t$ (mean over seeds)")
         ax2.set_title(
-            f"delta_t, updated every {s['learner_every']} steps ({s['stats_samples']} statistics samples)"
+            rf"$\delta_t$, updated every {s['learner_every']} steps ({s['stats_samples']} statistics samples)"
         )
-        ax2.legend(fontsize=6)
+        ax2.legend(fontsize=7)
     return fig

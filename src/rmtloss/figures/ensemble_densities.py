@@ -25,7 +25,7 @@ def draw(records: list[Record]) -> Figure:
             )
             ax.hist(ev, bins=80, density=True, histtype="step", color=f"C{i}", label=label)
         ax.set_yscale("log")
-        ax.set_title(f"{fam.replace('_', ' ')} (N = {s['n']})")
+        ax.set_title(f"{fam.replace('_', ' ')} ($N = {s['n']}$)")
         ax.set_xlabel("eigenvalue / RMS")
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=7)
     return fig

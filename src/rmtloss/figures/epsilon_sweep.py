@@ -14,7 +14,7 @@ def _sgd_band(ax, sgd: dict) -> None:  # noqa: ANN001
         sgd["mean"] - sgd["se"],
         sgd["mean"] + sgd["se"],
         color="0.85",
-        label=f"SGD, lr {sgd['lr']:g} (mean +- s.e.)",
+        label=f"SGD, lr {sgd['lr']:g} (mean ± s.e.)",
     )
     ax.axhline(sgd["mean"], color="0.4", lw=0.8)
 
@@ -27,8 +27,9 @@ def _training(ax, rec: Record) -> None:  # noqa: ANN001
         ax.plot(curve, color=color, lw=1, label=f"{arm['eps']:g}")
     sgd = mean_curve(rec.samples, f"test_error.{s['sgd']['arm']}")
     ax.plot(sgd, color="0.3", ls="--", lw=1, label=f"SGD, lr {s['sgd']['lr']:g}")
-    ax.set(yscale="log", xlabel="epoch", ylabel="test error (mean over seeds)", title="training")
-    ax.legend(fontsize=5, title="Adam epsilon", title_fontsize=6, ncols=2)
+    ax.set(yscale="log", xlabel="epoch", ylabel="test error (mean over seeds)",
+           title="test error during training")
+    ax.legend(fontsize=7, title=r"Adam $\epsilon$", title_fontsize=7, ncols=2)
 
 
 def draw(records: list[Record]) -> Figure:
@@ -38,14 +39,15 @@ def draw(records: list[Record]) -> Figure:
     for ax, ax2, rec in zip(axes[::2], axes[1::2], recs, strict=True):
         s = rec.stats
         _sgd_band(ax, s["sgd"])
-        arm_curve(ax, s["adam"], "eps", "Adam, lr x (1 + eps)" if s["shrinkage"] else "Adam", "o-", "C0")
+        adam = r"Adam, lr $\times (1 + \epsilon)$" if s["shrinkage"] else "Adam"
+        arm_curve(ax, s["adam"], "eps", adam, "o-", "C0")
         ax.set_xscale("log")
-        ax.set_xlabel("epsilon (damping)")
+        ax.set_xlabel(r"$\epsilon$ (damping)")
         ax.set_ylabel("final test error")
         ax.set_title(
             f"{s['setting']}: {s['model']} on {s['data']}\n(P = {s['num_params']}, "
             f"N = {s['n_train']}), {len(s['seeds'])} seeds, {s['epochs']} epochs"
         )
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=7)
         _training(ax2, rec)
     return fig

@@ -26,12 +26,12 @@ def draw(records: list[Record]) -> Figure:
                 tt,
                 f["a"] + f["b"] * np.exp(f["c"] * tt),
                 "-",
-                label=f"{f['a']:.3f} + {f['b']:.3f} exp({f['c']:.3f} t), R2 = {f['r2']:.3f}",
+                label=rf"${f['a']:.3f} + {f['b']:.3f}\,e^{{{f['c']:.3f}\,t}}$, $R^2$ = {f['r2']:.3f}",
             )
         ax.set(
             xlabel="training budget (epochs)",
             ylabel="best test error",
             title=f"{s['setting']}: {s['model']} on {s['data']}, SGD lr {s['lr']:g}, seed {s['seed']}",
         )
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=7)
     return fig

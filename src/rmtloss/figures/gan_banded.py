@@ -21,9 +21,11 @@ def draw(records: list[Record]) -> Figure:
             best = np.ma.masked_less(d[f"{who}_{conv}"], 0)
             mesh = ax.pcolormesh(d["u_d"], d["u_g"], best, cmap=cmap, vmin=0, vmax=s["k_max"],
                                  shading="auto")
-            name = "k_D" if who == "kd" else "k_G"
-            ax.set_title(f"{conv}: largest {name} with Theta > 0 (0 = unconstrained only)")
-            ax.set_xlabel("u_D")
-            ax.set_ylabel("u_G")
-    fig.colorbar(mesh, ax=axes, label=f"largest index (0..{s['k_max']}); grey: Theta <= 0")
+            name = "$k_D$" if who == "kd" else "$k_G$"
+            what = "the authors' index convention" if conv == "authors" else "corrected index convention"
+            ax.set_title(f"{what}: largest {name}\n"
+                         r"with $\Theta_{k_D, k_G} > 0$ (0: unconstrained only)")
+            ax.set_xlabel(r"$u_D$ (discriminator loss)")
+            ax.set_ylabel(r"$u_G$ (generator loss)")
+    fig.colorbar(mesh, ax=axes, label=rf"largest index (0..{s['k_max']}); grey: $\Theta \leq 0$")
     return fig

@@ -17,13 +17,14 @@ def draw(records: list[Record]) -> Figure:
     for i, (ax, x1) in enumerate(zip(axes, s["x1"], strict=True)):
         edges = d[f"edges_{i}"]
         ax.stairs(d[f"hist_{i}"], edges, color="0.6", fill=True, alpha=0.6,
-                  label=f"N = {s['n']}, {s['samples']} samples")
+                  label=f"sampled: $N = {s['n']}$, {s['samples']} samples")
         ax.plot(d[f"z_{i}"], d[f"lsd_{i}"], color="C0", label="block equations")
         ax.plot(d[f"z_{i}"], d[f"lsd_authors_{i}"], color="C3", linestyle="--", linewidth=0.9,
                 label="authors' quartic")
-        ax.set_title(f"x_1 = {x1:g}: {s['regimes'][i]} bulk(s); max dev {s['max_deviation'][i]:.3f}")
+        ax.set_title(f"$x_1 = {x1:g}$: {s['regimes'][i]} bulk(s); "
+                     f"largest deviation {s['max_deviation'][i]:.3f}")
         ax.set_xlabel("eigenvalue")
         ax.set_ylim(0, 1.15 * np.max(d[f"hist_{i}"]))
-    axes[0].set_ylabel(f"density (kappa = {s['kappa']}, b = {s['b']}, b_1 = {s['b1']})")
+    axes[0].set_ylabel(rf"density ($\kappa$ = {s['kappa']}, $b$ = {s['b']}, $b_1$ = {s['b1']})")
     axes[0].legend()
     return fig

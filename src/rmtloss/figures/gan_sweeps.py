@@ -7,6 +7,8 @@ from matplotlib.figure import Figure
 
 from rmtloss.figures import Record
 
+_SWEEP_LABEL = {"sigma_z": r"$\sigma_z$", "kappa": r"$\kappa$"}
+
 
 def _series(records: list[Record], sweep: str) -> dict[tuple[int, int], list[dict]]:
     out: dict[tuple[int, int], list[dict]] = {}
@@ -26,17 +28,18 @@ def draw(records: list[Record]) -> Figure:
         for i, ((p, q), pts) in enumerate(by_pq.items()):
             x = [s[sweep] for s in pts]
             axes[0, col].plot(x, [s["theta_d"] for s in pts], "o-", markersize=2.5, color=f"C{i % 10}",
-                              label=f"p = {p}, q = {q}")
+                              label=f"$p = {p}$, $q = {q}$")
             axes[1, col].plot(x, [s["theta_g"] for s in pts], "o-", markersize=2.5, color=f"C{i % 10}")
             axes[1, col].plot(x, [s["theta_g_converged"] for s in pts], "--", color=f"C{i % 10}",
                               linewidth=0.9)
-        for ax, name in zip(axes[:, col], ("theta_D = min u_D", "theta_G = min u_G"), strict=True):
+        for ax, name in zip(axes[:, col], (r"$\theta_D = \min u_D$", r"$\theta_G = \min u_G$"), strict=True):
             ax.set_ylabel(name)
-            ax.set_xlabel(sweep)
+            ax.set_xlabel(_SWEEP_LABEL[sweep])
             if sweep == "sigma_z":
                 ax.set_xscale("log")
         axes[1, col].set_yscale("symlog", linthresh=0.1)
-        axes[0, col].set_title(f"{sweep} sweep (Theta > 0 region; C unverified)")
-        axes[1, col].set_title("solid: authors' x grid (floor x_min/c); dashed: x unbounded")
+        axes[0, col].set_title(rf"{_SWEEP_LABEL[sweep]} sweep ($\Theta > 0$ region)" "\n"
+                               "with the authors' constant C, not derived by us")
+        axes[1, col].set_title(r"solid: the authors' $x$ grid (floor $x_{\min}/c$); dashed: $x$ unbounded")
         axes[0, col].legend()
     return fig

@@ -25,7 +25,8 @@ def draw(records: list[Record]) -> Figure:
         ax.set_yscale("log")
         ax.set_ylim(1e-4, None)
         ax.set_title(
-            f"{row['name']}\nKS to semicircle {row['semicircle']['ks']:.3f}, <r~> {row['mean_rtilde']:.3f}",
+            f"{row['name']}\nKS to semicircle {row['semicircle']['ks']:.3f}, "
+            rf"$\langle\tilde r\rangle$ {row['mean_rtilde']:.3f}",
             fontsize=7,
         )
     ax = axes[-1]
@@ -33,10 +34,10 @@ def draw(records: list[Record]) -> Figure:
     means = np.array([r["mean_rtilde"] for r in rows])
     ci = np.array([r["ci"] for r in rows])
     ax.errorbar(means, y, xerr=[means - ci[:, 0], ci[:, 1] - means], fmt="o", color="C3")
-    for name, style in (("goe", "-"), ("poisson", ":")):
-        ax.axvline(MEAN_RTILDE[name], color="0.4", linestyle=style, label=name)
-    ax.axvspan(0.51, 0.55, color="C2", alpha=0.15, label="claim band")
-    ax.set_yticks(y, [r["name"] for r in rows], fontsize=6)
-    ax.set_xlabel("<r~>")
-    ax.legend(fontsize=6)
+    for name, label, style in (("goe", "GOE", "-"), ("poisson", "Poisson", ":")):
+        ax.axvline(MEAN_RTILDE[name], color="0.4", linestyle=style, label=label)
+    ax.axvspan(0.51, 0.55, color="C2", alpha=0.15, label="claim band [0.51, 0.55]")
+    ax.set_yticks(y, [r["name"] for r in rows], fontsize=7)
+    ax.set_xlabel(r"$\langle\tilde r\rangle$")
+    ax.legend(fontsize=7)
     return fig

@@ -19,10 +19,10 @@ def draw(records: list[Record]) -> Figure:
         ("percolated", f"diluted Wigner, c = {s['percolated_c']:g}"),
     ):
         ax.plot(d["energy"], d[f"index_{key}"], label=f"{label}: min {s['min_index'][key]:.3g}")
-    ax.axvline(-s["e_inf"], color="0.5", linestyle=":", label="-E_inf (semicircle threshold)")
+    ax.axvline(-s["e_inf"], color="0.5", linestyle=":", label=r"$-E_\infty$ (semicircle threshold)")
     ax.set_yscale("symlog", linthresh=1e-3)
-    ax.set_xlabel("energy E (from -E_0 to 0)")
-    ax.set_ylabel("index fraction alpha(E)")
-    ax.set_title(f"p = {s['p']}: H = sqrt(p(p-1)) W - pE")
+    ax.set_xlabel(r"energy $E$ (from $-E_0$ to 0)")
+    ax.set_ylabel(r"index fraction $\alpha(E)$")
+    ax.set_title(rf"$p = {s['p']}$: $H = \sqrt{{p(p-1)}}\,W - pE$")
     ax.legend(fontsize=7)
     return fig

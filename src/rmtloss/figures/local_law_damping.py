@@ -13,8 +13,8 @@ def _panel(ax, deltas, emp, det, naive, vectors: list[str], title: str) -> None:
     """Relative error to the empirical mean of each inverse, per quadratic-form vector."""
     for j, name in enumerate(vectors):
         for approx, style, label in (
-            (det, "o-", f"{name}: (A + delta_eff)^-1"),
-            (naive, "s:", "naive (A + delta)^-1"),
+            (det, "o-", rf"{name}: $(A + \delta_{{\rm eff}})^{{-1}}$"),
+            (naive, "s:", rf"{name}: naive $(A + \delta)^{{-1}}$"),
         ):
             ok = np.isfinite(emp[:, j]) & np.isfinite(approx[:, j])
             err = np.abs(approx[ok, j] - emp[ok, j]) / np.abs(emp[ok, j])
@@ -23,15 +23,15 @@ def _panel(ax, deltas, emp, det, naive, vectors: list[str], title: str) -> None:
                 err,
                 style,
                 color=f"C{j}",
-                ms=3,
+                ms=4,
                 mfc=None if style == "o-" else "none",
                 label=label,
             )
-    ax.axhline(0.02, color="0.5", lw=0.6)
-    ax.set_xlabel("damping delta")
+    ax.axhline(0.02, color="0.4", lw=0.9, ls="--", label="2%: the claim's tolerance")
+    ax.set_xlabel(r"damping $\delta$")
     ax.set_ylabel("relative error to the empirical mean")
     ax.set_title(title)
-    ax.legend(fontsize=6)
+    ax.legend(fontsize=7)
 
 
 def draw(records: list[Record]) -> Figure:
@@ -50,7 +50,7 @@ def draw(records: list[Record]) -> Figure:
                 d[f"s{s}_deterministic"],
                 d[f"s{s}_naive"],
                 rec.stats["vectors"],
-                f"synthetic: N = {rec.stats['n']}, s = {s}",
+                f"synthetic $A + sX$: $N = {rec.stats['n']}$, $s = {s}$",
             )
         else:
             law = rec.stats["local_law"]
@@ -66,7 +66,9 @@ def draw(records: list[Record]) -> Figure:
                 d["law_deterministic"],
                 d["law_naive"],
                 law["vectors"],
-                f"{rec.run_name} batch Hessians, b = {law['batch_size']}, s^2 = {law['s2']:.2g}",
+                f"{rec.run_name} batch Hessians: $b = {law['batch_size']}$, $s^2 = {law['s2']:.2g}$",
             )
-    fig.suptitle("quadratic forms u^T (H_b + delta)^-1 u: deterministic equivalent vs naive")
+    fig.suptitle("Quadratic forms " + r"$u^T (H_b + \delta)^{-1} u$: relative error of the deterministic "
+                 "equivalent\n" + r"$(A + \delta_{\rm eff})^{-1}$ (solid) and of the naive "
+                 r"$(A + \delta)^{-1}$ (dotted)")
     return fig

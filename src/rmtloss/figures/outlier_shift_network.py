@@ -1,4 +1,10 @@
-"""Figure ``outlier_shift_network``: top batch-Hessian eigenvalues against 1/b - 1/N."""
+"""Figure ``outlier_shift_network``: top batch-Hessian eigenvalues against 1/b - 1/N.
+
+Left: the mean of the i-th largest eigenvalue over batches of size b (± s.e.), its least-squares
+line (solid) and the line the free-convolution model predicts, θ_i + σ² m_D(θ_i) (1/b − 1/N)
+(dashed, from the full-data outlier θ_i). Right: the noise variance of batch Hessian-vector products
+against 1/b − 1/N and the line through the origin whose slope is σ² (its R² is printed).
+"""
 
 from __future__ import annotations
 
@@ -13,49 +19,76 @@ def draw(records: list[Record]) -> Figure:
     """Means over batches with standard errors, the linear fit and the predicted slope per outlier,
     and the noise variance s_b^2 against 1/b - 1/N."""
     recs = [r for r in records if r.kind == "outlier_shift_network"]
-    fig, axes = plt.subplots(len(recs), 2, figsize=(9, 3.6 * len(recs)), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        len(recs),
+        2,
+        figsize=(10.5, 4.0 * len(recs)),
+        layout="constrained",
+        squeeze=False,
+        width_ratios=[1.4, 1],
+    )
     for rec, (ax, ax2) in zip(recs, axes, strict=True):
-        _row(rec, ax, ax2)
+        _outliers(rec, ax)
+        _noise(rec, ax2)
     return fig
 
 
-def _row(rec: Record, ax, ax2) -> None:  # noqa: ANN001
-    """One network: outliers against 1/b - 1/N (left), the noise variance (right)."""
+def _outliers(rec: Record, ax) -> None:  # noqa: ANN001
     s, d = rec.stats, rec.samples
     x = np.asarray(d["x"])
     xs = np.linspace(0, x.max(), 50)
     for i, o in enumerate(s["outliers"]):
-        c = f"C{i}"
+        c, k = f"C{i}", i + 1
         ax.errorbar(
             x,
             d["mean_top"][:, i],
             yerr=d["se_top"][:, i],
-            fmt="o",
-            ms=3,
+            fmt="os^Dv"[i % 5],
+            ms=4,
             color=c,
-            label=f"lambda_{i + 1}: fit slope {o['slope_fit']:.3g}, R^2 {o['r2']:.2f}",
+            capsize=2,
+            label=rf"$\lambda_{k}$: fitted slope {o['slope_fit']:.3g} ($R^2$ {o['r2']:.2f})",
         )
-        ax.plot(xs, o["intercept"] + o["slope_fit"] * xs, "-", color=c, lw=0.8)
+        ax.plot(xs, o["intercept"] + o["slope_fit"] * xs, "-", color=c, lw=1.2)
         ax.plot(
             xs,
             o["theta"] + o["slope_predicted"] * xs,
             "--",
             color=c,
-            lw=0.8,
-            label=f"predicted sigma^2 m_D(theta) = {o['slope_predicted']:.3g}",
+            lw=1.2,
+            label=rf"predicted $\sigma^2 m_D(\theta_{k})$ = {o['slope_predicted']:.3g}",
         )
     if not s["outliers"]:
         ax.text(0.5, 0.5, "no outlier above the fitted bulk edge", transform=ax.transAxes, ha="center")
-    ax.set_xlabel("1/b - 1/N")
+    ax.set_xlabel(r"$1/b - 1/N$")
     ax.set_ylabel("top eigenvalues of batch Hessians")
     ax.set_title(
-        f"{s['run'].rstrip('/').split('/')[-2]} ({s['method']}): P = {s['num_params']}, N = {s['num_data']}, "
-        f"{s['full_outliers']} full-data outliers"
+        f"{rec.run_name} ({s['method']}): P = {s['num_params']}, N = {s['num_data']}, "
+        f"{s['full_outliers']} full-data outliers\nsolid: least-squares line; dashed: free-convolution "
+        "prediction"
     )
-    ax.legend(fontsize=6)
-    ax2.plot(x, d["s2"], "o", color="C3", label="mean |(H_b - H) v|^2")
-    ax2.plot(xs, s["sigma2"] * xs, "-", color="0.3", label=f"sigma^2 = {s['sigma2']:.3g}")
-    ax2.set_xlabel("1/b - 1/N")
-    ax2.set_ylabel("noise variance s_b^2")
-    ax2.set_title(f"noise variance (R^2 {s['noise_fit_r2']:.3f})")
-    ax2.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left")
+
+
+def _noise(rec: Record, ax) -> None:  # noqa: ANN001
+    s, d = rec.stats, rec.samples
+    x = np.asarray(d["x"])
+    xs = np.linspace(0, x.max(), 50)
+    ax.plot(x, d["s2"], "o", color="C3", ms=6, label=r"mean over $v$ of $\|(H_b - H)\,v\|^2$")
+    drawn = "noise_fit_r2_intercept" in s  # newer records: noise_fit_r2 is the drawn line's
+    r2 = (
+        f"$R^2$ {s['noise_fit_r2']:.3f}"
+        if drawn
+        else f"$R^2$ of a fit with intercept {s['noise_fit_r2']:.3f}"
+    )
+    ax.plot(
+        xs,
+        s["sigma2"] * xs,
+        "-",
+        color="0.3",
+        label=rf"$\sigma^2 (1/b - 1/N)$, $\sigma^2$ = {s['sigma2']:.3g}",
+    )
+    ax.set_xlabel(r"$1/b - 1/N$")
+    ax.set_ylabel(r"noise variance $s_b^2$")
+    ax.set_title(f"noise variance of batch Hessian-vector products\nline through the origin ({r2})")
+    ax.legend(fontsize=8, loc="upper left")

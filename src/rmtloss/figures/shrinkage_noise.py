@@ -27,9 +27,9 @@ def draw(records: list[Record]) -> Figure:
     ax.set(
         xscale="log",
         yscale="log",
-        xlabel="epsilon (damping)",
+        xlabel=r"$\epsilon$ (damping)",
         ylabel="flat / sharp displacement",
-        title=f"mean |w_T - w_0| on the {s['k']} flattest / sharpest",
+        title=rf"mean $|w_T - w_0|$ along the {s['k']} flattest / sharpest directions",
     )
     ax2.errorbar(
         eps,
@@ -44,17 +44,17 @@ def draw(records: list[Record]) -> Figure:
     ax2.set(
         xscale="log",
         yscale="log",
-        xlabel="epsilon (damping)",
+        xlabel=r"$\epsilon$ (damping)",
         ylabel=f"true loss after {s['steps']} steps",
-        title=f"n = {s['n']}, lambda in [{s['lambda_min']:.1e}, {s['lambda_max']:g}]",
+        title=rf"$n$ = {s['n']}, $\lambda \in$ [{s['lambda_min']:.1e}, {s['lambda_max']:g}]",
     )
-    ax2.legend(fontsize=6)
+    ax2.legend(fontsize=7)
     for e, curve, color in zip(s["eps"], rec.samples["loss_curve"], ramp(len(s["eps"])), strict=True):
         ax3.semilogy(curve, color=color, label=f"{e['eps']:g}")
     ax3.set(
         xlabel="step",
         ylabel="true loss (mean)",
-        title=f"lr {s['lr']:g}, m = {s['curvature_samples']}, b = {s['batch']}",
+        title=rf"lr {s['lr']:g}, $m$ = {s['curvature_samples']}, $b$ = {s['batch']}",
     )
-    ax3.legend(fontsize=5, title="epsilon", title_fontsize=6)
+    ax3.legend(fontsize=7, title=r"$\epsilon$", title_fontsize=7)
     return fig

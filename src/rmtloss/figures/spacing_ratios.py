@@ -21,12 +21,12 @@ _X = np.linspace(0, 1, 400)
 def _panel(ax, r: np.ndarray, title: str, summary: dict) -> None:  # noqa: ANN001
     ax.hist(folded(r), bins=30, range=(0, 1), density=True, color="0.75", edgecolor="0.5",
             linewidth=0.3, label="data")
-    ax.plot(_X, 2 * ratio_density(_X, "goe"), "C0", label="GOE")
-    ax.plot(_X, 2 * ratio_density(_X, "poisson"), "C3--", label="Poisson")
-    ax.set_title(f"{title}\n<r~> = {summary['mean']:.4f}  [{summary['ci_low']:.4f}, "
-                 f"{summary['ci_high']:.4f}]")
+    ax.plot(_X, 2 * ratio_density(_X, "goe"), "C0", linewidth=1.6, label="GOE")
+    ax.plot(_X, 2 * ratio_density(_X, "poisson"), "C3--", linewidth=1.6, label="Poisson")
+    ax.set_title(f"{title}\n" + rf"$\langle\tilde r\rangle$ = {summary['mean']:.4f}  "
+                 f"[{summary['ci_low']:.4f}, {summary['ci_high']:.4f}]")
     ax.set_ylim(0, 2.2)
-    ax.set_xlabel("r~ = min(r, 1/r)")
+    ax.set_xlabel(r"$\tilde r = \min(r, 1/r)$")
     ax.set_ylabel("density")
 
 
@@ -43,6 +43,6 @@ def draw(records: list[Record]) -> Figure:
         _panel(axes[-1], control.samples["goe_r"], f"control: GOE n={c['goe_size']}",
                c["goe_same_size"])
     axes[0].legend(loc="upper right")
-    fig.suptitle(f"Spacing ratios (GOE <r~> = {MEAN_RTILDE['goe']}, Poisson "
-                 f"{MEAN_RTILDE['poisson']:.4f})")
+    fig.suptitle(r"Spacing ratios: $\langle\tilde r\rangle$ with its 95% interval over batches "
+                 f"(GOE {MEAN_RTILDE['goe']}, Poisson {MEAN_RTILDE['poisson']:.4f})")
     return fig

@@ -27,11 +27,11 @@ def draw(records: list[Record]) -> Figure:
                 color="0.75", edgecolor="0.5", linewidth=0.3, label="zeros dropped")
         ax.hist(rec.samples["unfolded_kept"], bins=40, range=(0, 4), density=True,
                 histtype="step", color="C2", label="zeros kept")
-        ax.plot(_S, spacing_density(_S, "goe"), "C0", label="Wigner (GOE)")
-        ax.plot(_S, spacing_density(_S, "poisson"), "C3--", label="exp(-s)")
+        ax.plot(_S, spacing_density(_S, "goe"), "C0", label="Wigner surmise (GOE)")
+        ax.plot(_S, spacing_density(_S, "poisson"), "C3--", label=r"Poisson $e^{-s}$")
         ax.set_title(f"{rec.label}\nKS to Wigner: dropped {u['dropped']['ks_goe']:.3f}, "
                      f"kept {u['kept']['ks_goe']:.3f}")
-        ax.set_xlabel("unfolded spacing s")
+        ax.set_xlabel(r"unfolded spacing $s$")
         ax.set_ylabel("density")
     if recs:
         axes[0].legend(loc="center right")

@@ -26,19 +26,50 @@ figure(
     "gan_spectrum",
     GAN,
     "gan_spectrum",
-    "Limiting spectral density of the two-spin-glass GAN Kac-Rice matrix against sampled spectra.",
+    "Limiting spectral density of the two-player Kac-Rice matrix of the GAN spin-glass model at three "
+    "values of x_1, from our block equations (solid) and the authors' quartic (dashed), against sampled "
+    "matrices (grey, N = 1000). The three panels must show one bulk, two touching bulks and two separate "
+    "bulks; the largest deviation from the samples is in each title (claim gan-spectrum-regimes).",
 )
 figure(
-    "gan_coulomb", GAN, "gan_coulomb", "Log-potential of the GAN density against sampled log-determinants."
+    "gan_coulomb",
+    GAN,
+    "gan_coulomb",
+    "The log-potential U(x) of the limiting density against Monte Carlo averages of N^-1 log|det(H - x)| "
+    "at N = 50, one panel per x_1. Away from the support (outside the grey band |x| < 150) the two must "
+    "agree within 0.01 (claim gan-coulomb); near the support edges finite-N fluctuations are expected.",
 )
 figure(
     "gan_complexity_map",
     GAN,
     "gan_map",
-    "Complexity of the GAN model over the two losses (discriminator and generator).",
+    "The complexity Theta(u_D, u_G) of the GAN model (p = q = 3, sigma_z = 1, kappa = 0.9) over the "
+    "discriminator and generator losses (left; red: Theta = 0, white dashed: the smallest u_G with Theta "
+    "> 0) and slices at fixed u_D (right). Exponentially many critical points exist at low losses, and a "
+    "lower u_D forces a higher u_G (claim gan-complexity-tradeoff). Theta contains the authors' constant "
+    "C, whose term (13/2) log 2 + 5 log pi we could not derive ('C unverified'): it shifts Theta and so "
+    "the boundary.",
 )
-figure("gan_banded", GAN, "gan_map", "Index-resolved complexity bands of the GAN model.")
-figure("gan_sweeps", GAN, "gan_point", "GAN complexity thresholds against sigma_z and kappa.")
+figure(
+    "gan_banded",
+    GAN,
+    "gan_map",
+    "The largest discriminator index k_D (left) and generator index k_G (right) with Theta_kD,kG > 0 over "
+    "the two losses, under the authors' index convention (top) and our corrected one (bottom); grey: "
+    "Theta <= 0 for every index. Low losses must allow only low indices, growing with the losses (claim "
+    "gan-banded). Under the corrected convention the discriminator's largest index is 0 (unconstrained "
+    "only) everywhere on this grid.",
+)
+figure(
+    "gan_sweeps",
+    GAN,
+    "gan_point",
+    "The thresholds theta_D = min u_D and theta_G = min u_G of the region Theta > 0 against the noise "
+    "scale sigma_z (left, kappa = 0.9) and the coupling kappa (right, sigma_z = 1), for p = q = 5, one "
+    "complexity job per point. Claim gan-sigma-optimum asks for an interior minimum of theta_D in "
+    "sigma_z. theta_G on the authors' x grid (solid) sits at the grid's floor x_min/c; with x unbounded "
+    "(dashed) it keeps falling. Theta contains the authors' constant C, not derived by us.",
+)
 
 #: The (p, q, sigma_z, kappa) of the authors' complexity map.
 MAP_SETTING = (3, 3, 1.0, 0.9)

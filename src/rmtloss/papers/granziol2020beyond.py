@@ -25,32 +25,45 @@ figure(
     "global_density_fits",
     BEYOND,
     "global_density",
-    "Global Hessian densities with their best semicircle, Marchenko-Pastur, product and percolated fits "
-    "(Granziol, Beyond RMT).",
+    "Global Hessian densities: the non-zero eigenvalues (their central 95%, scaled to unit RMS after "
+    "removing the num_classes largest) with the best semicircle, Marchenko-Pastur, product and percolated "
+    "fits (KS distances in the legends); the bars beside each panel are the atoms at zero of the data and "
+    "of each law. Granziol's claims are that the semicircle and MP laws fit badly (claim global-not-rmt, "
+    "KS >= 0.15) and the product and percolated families better (claim product-percolated-fit).",
 )
 figure(
     "product_zero_mass",
     BEYOND,
     "product_zero_mass",
-    "Zero atom of Wishart products against 1 - min(N_i)/N_0.",
+    "Share of exact zero eigenvalues of products of L Wishart factors against the smallest dimension "
+    "ratio min_i N_i / N_0, with the rank formula 1 - min_i N_i / N_0 (line). Every marker must sit on "
+    "the line (claim product-zero-mass, within 0.01).",
 )
 figure(
     "percolated_zero_mass",
     BEYOND,
     "percolated_zero_mass",
-    "Zero atom of diluted Wigner matrices against the Bauer-Golinelli formula.",
+    "Share of zero eigenvalues of diluted (percolated) Wigner matrices against the mean degree c, with "
+    "the Bauer-Golinelli formula (solid) and the isolated-vertex lower bound exp(-c) (dotted). The "
+    "sampled points must follow the formula for c <= e (claim percolated-zero-mass, within 0.015).",
 )
 figure(
     "ensemble_densities",
     BEYOND,
     "ensemble_densities",
-    "Sampled spectral densities of product and percolated ensembles.",
+    "Sampled spectral densities of the four families used as global fits, scaled to unit RMS: percolated "
+    "Wigner and Wishart matrices at several mean degrees c, and products of Wigner and Wishart matrices "
+    "at several depths and dimension ratios (log density). They show the sharp peaks at zero and heavy "
+    "tails that the semicircle and MP laws cannot produce. No claim is decided on this figure.",
 )
 figure(
     "layered_index",
     BEYOND,
     "layered_index",
-    "Index fraction of critical points against energy under the semicircle, a product and a percolated law.",
+    "The expected index fraction alpha(E) of critical points at energy E of a p-spin-like Hessian "
+    "sqrt(p(p-1)) W - pE, with W's spectrum the semicircle, a Wigner product or a diluted Wigner law. "
+    "With the semicircle the index is exactly zero below -E_inf (the layered structure); with the other "
+    "laws it is positive at every energy (claim layered-critical-points).",
 )
 
 

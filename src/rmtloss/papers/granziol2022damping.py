@@ -25,26 +25,32 @@ figure(
     "epsilon_sweep",
     DAMPING,
     "epsilon_sweep",
-    "Final test error of Adam against epsilon (learning rate x (1 + epsilon): damping as shrinkage) with "
-    "tuned "
-    "SGD's band, mean +- s.e. over seeds (left), and the mean test error during training for each epsilon "
-    "and "
-    "SGD's reference learning rate (right) (Granziol & Baskerville, damping).",
+    "Adam's final test error against its damping epsilon (learning rate x (1 + epsilon): damping as "
+    "shrinkage), mean +- s.e. over seeds, with tuned SGD's band (left), and the mean test error during "
+    "training for each epsilon and SGD's reference learning rate (right), for logistic regression with N "
+    "= P = 650 and the digits MLP (Granziol & Baskerville, damping). The paper's claim is that a large "
+    "epsilon closes Adam's generalisation gap to SGD while epsilon = 1e-8 leaves it (claim "
+    "epsilon-closes-gap).",
 )
 figure(
     "damping_learner",
     DAMPING,
     "damping_learner",
-    "RMT damping learner started from delta_min over four decades against fixed-epsilon Adam at the same "
-    "values: final test error and the learned delta_t.",
+    "The RMT damping learner started from delta_min over four decades against fixed-epsilon Adam at the "
+    "same values: final test error (left) and the learned delta_t during training (right). An insensitive "
+    "learner gives nearly the same error from every start (claim damping-learner-insensitive: its range "
+    "at most a third of fixed-epsilon Adam's). The learner here is the damping-gap variant of the "
+    "authors' code, which never goes below delta_min.",
 )
 figure(
     "shrinkage_noise",
     DAMPING,
     "shrinkage_noise",
-    "Noisy quadratic model: displacement along the flattest against the sharpest directions and the true "
-    "loss "
-    "after T steps, against the damping.",
+    "A noisy quadratic model of damped preconditioned descent: the displacement along the flattest "
+    "against the sharpest directions (left), the true loss after T steps (middle) and during the steps "
+    "(right), against the damping epsilon. Damping shrinks the curvature estimate: the flat/sharp ratio "
+    "must fall as epsilon grows and the lowest loss be reached at an epsilon above 1e-3 (claim "
+    "shrinkage-noise).",
 )
 
 

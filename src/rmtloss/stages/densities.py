@@ -140,11 +140,35 @@ def global_density(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarra
         ),
         "mp": _bin_masses(lambda x: global_laws.mp_cdf(x, **rmt_fits["mp_cdf"].params), edges),
     }
+    cdfs = {
+        "data": law.cdf,
+        "semicircle": lambda x: global_laws.semicircle_cdf(x, **rmt_fits["semicircle_cdf"].params),
+        "mp": lambda x: global_laws.mp_cdf(x, **rmt_fits["mp_cdf"].params),
+    }
     for grp, ff in best.items():
         if ff is not None:
             p = ff.best.params
-            curves[grp] = _bin_masses(global_laws.atom_mixture(ff.shape, p["scale"], p["zero_weight"]), edges)
-    return stats, {"edges": edges, **{f"density_{k}": v for k, v in curves.items()}}
+            cdfs[grp] = global_laws.atom_mixture(ff.shape, p["scale"], p["zero_weight"])
+            curves[grp] = _bin_masses(cdfs[grp], edges)
+    bulk = _bulk_view(nonzero, cdfs, int(f.bins))
+    return stats, {"edges": edges, **{f"density_{k}": v for k, v in curves.items()}, **bulk}
+
+
+def _bulk_view(nonzero: Discrete, cdfs: dict[str, global_laws.Cdf], bins: int) -> dict[str, np.ndarray]:
+    """Each law on the scale of the non-zero eigenvalues (their 2.5% to 97.5% quantiles), its atom at 0
+    taken out and kept apart: ``bulk_edges``, ``bulk_<law>`` (continuous mass per unit length) and
+    ``zero_<law>`` (the atom), for a figure that shows the bulk and the zero atom side by side."""
+    idx = np.searchsorted(nonzero.cumulative, [0.025, 0.975])
+    lo, hi = nonzero.values[np.minimum(idx, len(nonzero.values) - 1)]
+    edges = np.linspace(min(lo, 0.0), hi, bins + 1)
+    out: dict[str, np.ndarray] = {"bulk_edges": edges}
+    for name, cdf in cdfs.items():
+        atom = float(cdf(np.array([0.0]))[0] - cdf(np.array([np.nextafter(0.0, -1.0)]))[0])
+        mass = np.diff(cdf(np.nextafter(edges, -np.inf)))
+        mass[np.searchsorted(edges, 0.0, side="right") - 1] -= atom  # the bin holding 0 loses the atom
+        out[f"bulk_{name}"] = np.maximum(mass, 0.0) / np.diff(edges)
+        out[f"zero_{name}"] = np.array(atom)
+    return out
 
 
 def product_zero_mass(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -36,7 +36,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from rmtloss.errors import InputError, require
-from rmtloss.fits import linear_fit
+from rmtloss.fits import linear_fit, origin_fit
 from rmtloss.hessian import HessianOperator, exact_ggn, exact_hessian
 from rmtloss.nets import models
 from rmtloss.nets.runs import batch_indices, chunks, load_trained, run_name
@@ -360,7 +360,7 @@ def outlier_shift_network(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np
         log.warning("no outlier above the fitted bulk edge of the full-data Hessian")
     xb, law_b = 1 / sizes - 1 / n, int(c.local_law_batch)
     s2_b = np.array([np.mean(v) for v in noise])
-    sigma2 = float(np.sum(xb * s2_b) / np.sum(xb * xb))  # s_b^2 = sigma^2 x_b, through 0
+    sigma2, noise_r2 = origin_fit(xb, s2_b)  # s_b^2 = sigma^2 x_b, through 0
     mean_top = np.array([t.mean(0) for t in tops])  # (B, max(track, 1))
     outl = []
     for i in range(track):
@@ -391,7 +391,8 @@ def outlier_shift_network(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np
         "full_edge": det.edge,
         "sigma2": sigma2,
         "s2_per_batch_size": s2_b.tolist(),
-        "noise_fit_r2": linear_fit(xb, s2_b)[2],
+        "noise_fit_r2": noise_r2,  # of the line through the origin that gives sigma2
+        "noise_fit_r2_intercept": linear_fit(xb, s2_b)[2],  # a free intercept, for comparison
         "outliers": outl,
         "local_law": _network_law(*m["law_inputs"], sigma2 * (1 / law_b - 1 / n), law_b)
         if m["law_inputs"] is not None
