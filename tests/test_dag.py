@@ -119,6 +119,17 @@ def test_the_paper_scale_without_data_or_gpu_stops_before_any_job(tmp_path):
     assert not (tmp_path / "results").exists()  # not one of the 1000+ jobs ran
 
 
+def test_a_failed_job_prints_its_log_in_the_terminal(tmp_path):
+    """The default profile's show-failed-logs: the stage's own message, not only 'check log file'."""
+    target = "results/smoke/runs/logistic/train/checkpoint_final.pt"
+    proc = snakemake(tmp_path, target, "--config", "scale=smoke",
+                     "overrides={logistic: [train.batch_size=5000]}")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "rmtloss.train: invalid setting `train.batch_size`: 5000 is larger than the" in out
+    assert not (tmp_path / "results/smoke/runs/logistic/train").exists()  # nothing half-written, no folder
+
+
 def test_bad_workflow_config_is_refused(tmp_path):
     proc = snakemake(tmp_path, "-n", "--config", "scale=huge")
     assert proc.returncode != 0 and "huge" in proc.stdout + proc.stderr
