@@ -15,7 +15,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 
 from rmtloss.papers import CLAIMS, Claim, NotRun, Outcome, kind_of
-from rmtloss.papers._registry import Stats
+from rmtloss.papers._registry import CLAIM_KINDS, Stats
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class ClaimRecord:
 
     Attributes:
         id: the claim id (:data:`rmtloss.papers.CLAIMS`).
+        kind: empirical, theory or control (:data:`rmtloss.papers.CLAIM_KINDS`).
         paper: the paper the claim comes from.
         scale: smoke, quick or paper.
         measured: the deciding number (NaN when not run); ``summary`` says what it is.
@@ -35,6 +36,7 @@ class ClaimRecord:
     """
 
     id: str
+    kind: str
     paper: str
     scale: str
     measured: float
@@ -49,7 +51,7 @@ class ClaimRecord:
 def record(c: Claim, result: Outcome | NotRun, scale: str) -> ClaimRecord:
     """The ledger row of claim ``c`` from what its rule returned."""
     row = ClaimRecord(
-        c.id, c.paper.citation, scale, float("nan"), c.expected, "", "not run", c.figure, "", ""
+        c.id, c.kind, c.paper.citation, scale, float("nan"), c.expected, "", "not run", c.figure, "", ""
     )
     if isinstance(result, NotRun):
         return replace(row, detail=result.why)
@@ -132,18 +134,35 @@ def _summary(r: ClaimRecord) -> str:
     return r.summary
 
 
+def kind_counts(records: list[ClaimRecord]) -> list[str]:
+    """One line per kind of claim, empirical first: ``empirical: k of n PASS`` (and how many are
+    not run or diverged)."""
+    lines = []
+    for kind in CLAIM_KINDS:
+        mine = [r for r in records if r.kind == kind]
+        if not mine:
+            continue
+        passed = sum(r.verdict == "PASS" for r in mine)
+        other = {v: sum(r.verdict == v for r in mine) for v in ("not run", "diverged")}
+        extra = "".join(f", {n} {v}" for v, n in other.items() if n)
+        lines.append(f"- **{kind}**: {passed} of {len(mine)} PASS{extra}")
+    return lines
+
+
 def to_markdown(records: list[ClaimRecord], scale: str) -> str:
     """The ledger as a readable Markdown page: the table, every claim's detail and the notes on the
     marks used in it."""
     lines = [
         f"# Claims ledger, scale `{scale}`",
         "",
-        "| id | verdict | measured | what was measured | PASS when | figure |",
-        "| --- | --- | --- | --- | --- | --- |",
+        *kind_counts(records),
+        "",
+        "| id | kind | verdict | measured | what was measured | PASS when | figure |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     lines += [
-        f"| `{r.id}` | **{r.verdict}** | {_measured(r)} | {cell(_summary(r))} | {cell(r.expected)} | "
-        f"{r.figure} |"
+        f"| `{r.id}` | {r.kind} | **{r.verdict}** | {_measured(r)} | {cell(_summary(r))} | "
+        f"{cell(r.expected)} | {r.figure} |"
         for r in records
     ]
     lines += ["", "## Details", ""]

@@ -82,12 +82,18 @@ CASES = {
             "C = 10 missing": [_count({2: 2, 3: 3, 5: 5})],
         },
     ),
-    "local-law-damping": Case(
-        [_local_law(0.0199), _network(local_law=0.0199)],
+    "local-law-synthetic": Case(
+        [_local_law(0.0199)],
         {
-            "0.0201 on the network": [_local_law(0.01), _network(local_law=0.0201)],
-            "no network": [_local_law(0.01)],
-            "naive closer somewhere": [_local_law(0.01, closer=False), _network(local_law=0.01)],
+            "0.0201": [_local_law(0.0201)],
+            "the naive inverse closer somewhere": [_local_law(0.01, closer=False)],
+        },
+    ),
+    "local-law-network": Case(
+        [_network(local_law=0.0199), _network(run="cnn")],  # a network without damped inverses is left out
+        {
+            "0.0201": [_network(local_law=0.0201)],
+            "a second network at 0.0201": [_network(local_law=0.01), _network(local_law=0.0201, run="cnn")],
         },
     ),
 }
@@ -103,3 +109,8 @@ def test_records_written_before_run_name_and_task_names_are_still_read():
     del old["run_name"]
     got = row("outlier-shift-network", [old])
     assert got.verdict == "PASS" and got.detail.startswith("mlp (exact)")
+
+
+def test_the_network_local_law_is_not_run_without_damped_inverses():
+    got = row("local-law-network", [_network(run="vgg16")])
+    assert got.verdict == "not run" and "network.method=exact" in got.detail

@@ -36,8 +36,10 @@ def test_figures_and_claims_are_consistent():
 
 
 def test_the_registry_loads_without_torch_or_matplotlib():
-    code = ("import sys, rmtloss.papers, rmtloss.ledger; "
-            "print('torch' in sys.modules, 'matplotlib' in sys.modules)")
+    code = (
+        "import sys, rmtloss.papers, rmtloss.ledger; "
+        "print('torch' in sys.modules, 'matplotlib' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 
@@ -61,8 +63,8 @@ def test_the_markdown_ledger_escapes_pipes_and_gives_a_reason_for_every_missing_
     assert len(table) == len(CLAIMS)
     for line in table:
         cells = line.replace("\\|", "").split("|")[1:-1]
-        assert len(cells) == 6, line  # an escaped pipe does not split a cell
-        assert cells[2].strip() == "n/a" and cells[3].strip().startswith("not run: "), line
+        assert len(cells) == 7, line  # an escaped pipe does not split a cell
+        assert cells[3].strip() == "n/a" and cells[4].strip().startswith("not run: "), line
     assert "(\\|x\\| >= 150)" in md and "/x/" not in md  # gan-coulomb's rule, printed as written
     assert "## Notes" in md and "[MEM]: the rule rests on" in md  # activation-leading-order cites [MEM]
 
@@ -70,8 +72,32 @@ def test_the_markdown_ledger_escapes_pipes_and_gives_a_reason_for_every_missing_
 def test_a_shift_claim_without_outliers_says_why_it_has_no_number():
     from rmtloss.ledger import decide
 
-    rec = {"kind": "outlier_shift_network", "run": "r/runs/mlp/train", "run_name": "mlp", "outliers": [],
-           "method": "exact", "sigma2": 1.0, "noise_fit_r2": 0.9, "full_outliers": 0, "num_params": 10,
-           "num_data": 10, "batch_sizes": [2], "batches": 1}
+    rec = {
+        "kind": "outlier_shift_network",
+        "run": "r/runs/mlp/train",
+        "run_name": "mlp",
+        "outliers": [],
+        "method": "exact",
+        "sigma2": 1.0,
+        "noise_fit_r2": 0.9,
+        "full_outliers": 0,
+        "num_params": 10,
+        "num_data": 10,
+        "batch_sizes": [2],
+        "batches": 1,
+    }
     row = decide(CLAIMS["outlier-shift-network"], [rec], "smoke")
     assert row.verdict == "FAIL" and "none of the 1 networks has an outlier" in row.summary
+
+
+def test_the_ledger_has_a_kind_column_and_opens_with_the_counts_per_kind():
+    from rmtloss.ledger import ClaimRecord, kind_counts, ledger, to_csv
+
+    assert list(ClaimRecord.__dataclass_fields__)[:3] == ["id", "kind", "paper"]  # CLAIMS.md version 2
+    records = ledger([], "smoke")
+    assert to_csv(records).splitlines()[0].startswith("id,kind,paper,scale,measured")
+    counts = {c.kind for c in CLAIMS.values()}
+    assert counts == {"empirical", "theory", "control"} and len(CLAIMS) == 29
+    lines = kind_counts(records)
+    assert lines[0].startswith("- **empirical**: 0 of 13 PASS, 13 not run")
+    assert [ln.split("**")[1] for ln in lines] == ["empirical", "theory", "control"]

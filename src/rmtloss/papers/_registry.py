@@ -156,6 +156,8 @@ class Claim:
 
     Attributes:
         id: the claim id.
+        kind: empirical (measured on networks), theory (a statement checked numerically against a
+            formula or samples) or control (a check of the pipeline itself).
         paper: the paper it comes from.
         figure: the figure that shows it.
         reads: the record kinds its rule reads.
@@ -165,6 +167,7 @@ class Claim:
     """
 
     id: str
+    kind: str
     paper: Paper
     figure: str
     reads: tuple[str, ...]
@@ -206,23 +209,37 @@ def figure(name: str, of: Paper, reads: tuple[str, ...] | str, caption: str) -> 
     return FIGURES[name]
 
 
+#: The kinds of claim, in the order the ledger counts them.
+CLAIM_KINDS = ("empirical", "theory", "control")
+
+
 def claim(
-    cid: str, of: Paper, figure: str, reads: tuple[str, ...] | str, expected: str, tolerance: str = ""
+    cid: str,
+    of: Paper,
+    figure: str,
+    reads: tuple[str, ...] | str,
+    expected: str,
+    tolerance: str = "",
+    kind: str = "empirical",
 ) -> Callable[[Rule], Rule]:
     """Register the decorated function as the rule of claim ``cid``.
 
     The function takes the records of the kinds in ``reads`` (diverged runs already left out) and
-    returns an :class:`Outcome` or a :class:`NotRun`; the claim's id, paper, figure, expectation
-    and tolerance are written here, once.
+    returns an :class:`Outcome` or a :class:`NotRun`; the claim's id, kind, paper, figure,
+    expectation and tolerance are written here, once.
     """
     reads = (reads,) if isinstance(reads, str) else reads
+    if kind not in CLAIM_KINDS:
+        raise ValueError(f"claim {cid}: kind {kind!r} is not one of {', '.join(CLAIM_KINDS)}")
 
     def register(rule: Rule) -> Rule:
         if cid in CLAIMS:
             raise ValueError(f"claim {cid} declared twice")
         if figure not in FIGURES:
             raise ValueError(f"claim {cid} names figure {figure}, which no paper declares")
-        CLAIMS[cid] = Claim(cid, of, figure, _known_kinds(reads, f"claim {cid}"), expected, tolerance, rule)
+        CLAIMS[cid] = Claim(
+            cid, kind, of, figure, _known_kinds(reads, f"claim {cid}"), expected, tolerance, rule
+        )
         return rule
 
     return register

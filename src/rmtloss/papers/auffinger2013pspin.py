@@ -64,6 +64,7 @@ COUNTS_P3_N3 = (10.55235974, (3.13808994, 4.27617987, 3.13808994))
     "E_inf(3), E_0(3), E_1(3), E_2(3) within 1e-8 of 1.6329931619, 1.6569983635, 1.6528731981, 1.6502531274; "
     "E_k strictly decreasing towards E_inf",
     "1e-8",
+    kind="theory",
 )
 def abc_thresholds(stats: list[Stats]) -> Outcome | NotRun:
     """Layered critical points: E_0 > E_1 > ... > E_inf with the check numbers at p = 3 (Theorem 2.8)."""
@@ -97,6 +98,7 @@ def abc_thresholds(stats: list[Stats]) -> Outcome | NotRun:
     "p = 3, N = 3: total 10.55235974 and split 3.13808994 / 4.27617987 / 3.13808994 within 1e-6 (exact) and "
     "4 standard errors (Monte Carlo); distance to Theta_3 falls as N grows",
     "1e-6; 4 s.e.",
+    kind="theory",
 )
 def abc_finite_n(stats: list[Stats]) -> Outcome | NotRun:
     """Exact finite-N counts agree with Kac-Rice Monte Carlo and converge to Theta_p (Theorem 2.5)."""

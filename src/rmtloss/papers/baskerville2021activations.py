@@ -45,6 +45,7 @@ figure(
     "sample "
     "moves by at most 1 (theta free: its link to the activation is [MEM])",
     "3 s.e.",
+    kind="theory",
 )
 def activation_leading_order(stats: list[Stats]) -> Outcome | NotRun:
     """A low-rank deformation changes only the sharp factor |1 - theta g(x)|; indices move by <= 1."""

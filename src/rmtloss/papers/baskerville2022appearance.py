@@ -154,6 +154,7 @@ def ratios_fulldata(stats: list[Stats]) -> Outcome | NotRun:
     "local_stats",
     "pooled <r~> < 0.45 and GOE of the same size in [0.52, 0.54], every set",
     "pooled < 0.45; GOE +-0.01 around 0.53",
+    kind="control",
 )
 def ratios_pooled_control(stats: list[Stats]) -> Outcome | NotRun:
     """Superposed batch spectra are Poisson-like while same-size GOE samples are not (Section 4.1)."""
@@ -255,6 +256,7 @@ def zero_mass(stats: list[Stats]) -> Outcome | NotRun:
     "gp_model",
     "every GP setting: <r~> in [0.51, 0.55]; at least one setting with KS to the fitted semicircle > 0.1",
     "0.1",
+    kind="theory",
 )
 def gp_local_goe(stats: list[Stats]) -> Outcome | NotRun:
     """GP Hessians keep GOE spacing ratios while their global density is far from a semicircle (Section 5)."""

@@ -83,6 +83,7 @@ MAP_SETTING = (3, 3, 1.0, 0.9)
     "density matches sampled spectra (N = 1000, 20 samples) with maximum deviation < 0.03, and x_1 = 1.1, "
     "1.5, 4 show 1, touching and 2 bulks",
     "0.03",
+    kind="theory",
 )
 def gan_spectrum_regimes(stats: list[Stats]) -> Outcome | NotRun:
     """The two-player Hessian density solves the block equations; x_1 sets one, touching or two bulks."""
@@ -111,6 +112,7 @@ def gan_spectrum_regimes(stats: list[Stats]) -> Outcome | NotRun:
     "gan_coulomb",
     "away from the support (|x| >= 150) agreement within 1e-2 at N = 50",
     "1e-2",
+    kind="theory",
 )
 def gan_coulomb(stats: list[Stats]) -> Outcome | NotRun:
     """The log-potential matches Monte Carlo log-determinants at N = 50 away from the support."""
@@ -137,6 +139,7 @@ def _authors_map(stats: list[Stats]) -> Stats | None:
     "gan_map",
     "p = q = 3, sigma_z = 1, kappa = 0.9: the minimum u_G with Theta > 0 is non-increasing in u_D over the "
     "grid, above -0.6 at u_D = -3.0 and at the grid floor for u_D >= -2",
+    kind="theory",
 )
 def gan_complexity_tradeoff(stats: list[Stats]) -> Outcome | NotRun:
     """Exponentially many critical points at low losses; lower u_D forces a higher u_G."""
@@ -164,6 +167,7 @@ def gan_complexity_tradeoff(stats: list[Stats]) -> Outcome | NotRun:
     "the largest allowed k_D and k_G are non-decreasing in u_D and u_G on the grid, under both index "
     "conventions",
     "4 of 4",
+    kind="theory",
 )
 def gan_banded(stats: list[Stats]) -> Outcome | NotRun:
     """Low losses allow only low indices in both players; the allowed indices grow with the losses."""
@@ -191,6 +195,7 @@ def gan_banded(stats: list[Stats]) -> Outcome | NotRun:
     "at "
     "both ends by at least 0.1",
     "0.1",
+    kind="theory",
 )
 def gan_sigma_optimum(stats: list[Stats]) -> Outcome | NotRun:
     """theta_D has an interior optimum in sigma_z (p = q = 5, kappa = 0.9)."""

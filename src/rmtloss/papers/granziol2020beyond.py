@@ -154,6 +154,7 @@ def _zero_atom(stats: list[Stats], tol: float, kind: str) -> Outcome | NotRun:
     "product_zero_mass",
     "every sampled grid point (dimension ratios) within 0.01 of the formula",
     "0.01",
+    kind="theory",
 )
 def product_zero_mass(stats: list[Stats]) -> Outcome | NotRun:
     """The zero atom of a Wishart product is 1 - min(N_i)/N_0."""
@@ -167,6 +168,7 @@ def product_zero_mass(stats: list[Stats]) -> Outcome | NotRun:
     "percolated_zero_mass",
     "every sampled mean degree c within 0.015 of the formula",
     "0.015",
+    kind="theory",
 )
 def percolated_zero_mass(stats: list[Stats]) -> Outcome | NotRun:
     """The zero atom of a diluted Wigner matrix follows Bauer–Golinelli for c <= e."""
@@ -182,6 +184,7 @@ def percolated_zero_mass(stats: list[Stats]) -> Outcome | NotRun:
     "the "
     "grid",
     "> 0",
+    kind="theory",
 )
 def layered_critical_points(stats: list[Stats]) -> Outcome | NotRun:
     """The layered structure rests on the semicircle: other laws give a positive index at every energy."""

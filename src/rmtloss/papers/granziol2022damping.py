@@ -142,6 +142,7 @@ def damping_learner_insensitive(stats: list[Stats]) -> Outcome | NotRun:
     "flat/sharp displacement ratio falls as eps grows (no rise beyond 2 s.e. between neighbours, last < "
     "first) "
     "and the lowest true loss after T steps is at an eps above 1e-3",
+    kind="theory",
 )
 def shrinkage_noise(stats: list[Stats]) -> Outcome | NotRun:
     """In the noisy quadratic model the flat/sharp ratio falls with ε and the best loss is at ε > 1e-3."""

@@ -26,7 +26,7 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[None, str]:
     write_text(f"{cfg.out}.csv", to_csv(records))
     write_text(f"{cfg.out}.md", to_markdown(records, cfg.scale))
     for r in records:
-        log.info("%-22s %-7s %.4g  %s", r.id, r.verdict, r.measured, r.summary)
+        log.info("%-28s %-9s %-7s %.4g  %s", r.id, r.kind, r.verdict, r.measured, r.summary)
     return None, "cpu"
 
 
