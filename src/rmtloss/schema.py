@@ -250,6 +250,7 @@ class AnalysisConfig:
     spectrum: str = entry()
     zero_cut: float | None = entry(ge=0.0)
     unfold_fraction: float = entry(gt=0.0, lt=1.0)
+    unfold_trim: float = entry(ge=0.0, lt=0.5)
     bootstrap: Bootstrap = section(Bootstrap)
     cutoffs: Cutoffs = section(Cutoffs)
     control_seed: int = entry()

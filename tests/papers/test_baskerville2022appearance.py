@@ -33,13 +33,14 @@ def _pooled(pooled: float, goe: float) -> dict:
     return _set(controls={"pooled": {"mean": pooled}, "goe_same_size": {"mean": goe}, "goe_size": 400})
 
 
-def _unfolded(dropped: float, poisson: float, kept: float) -> dict:
-    return _set(unfolded={"dropped": {"ks_goe": dropped, "ks_poisson": poisson}, "kept": {"ks_goe": kept}})
+def _unfolded(dropped: float, poisson: float, kept: float = 0.2, run: str = "mlp") -> dict:
+    summary = {"dropped": {"ks_goe": dropped, "ks_poisson": poisson}, "kept": {"ks_goe": kept}}
+    return {**_set(unfolded_spectrum=summary, unfolded=summary), "run": run}
 
 
-def _logistic(share: float, monotone: bool = True) -> dict:
-    zm = {"cutoffs": [1e-10, 1e-8, 1e-6], "fraction": [share / 2, share, 0.5], "monotone": monotone}
-    return _set(model="logistic", zero_mass=zm, num_classes=10, num_params=650, batch_size=64)
+def _trained(share: float, model: str = "logistic") -> dict:
+    zm = {"cutoffs": [1e-10, 1e-8, 1e-6], "fraction": [share / 2, share, 0.5], "monotone": True}
+    return {**_set(model=model, zero_mass=zm, num_classes=10, num_params=650, batch_size=64), "run": model}
 
 
 def _gp(means: list[float], ks: list[float]) -> dict:
@@ -83,16 +84,19 @@ CASES = {
         {"pooled >= 0.45": [_pooled(0.451, 0.53)], "GOE below 0.52": [_pooled(0.40, 0.519)]},
     ),
     "unfolded-wigner": Case(
-        [_unfolded(0.049, 0.2, 0.099)],
+        [_unfolded(0.049, 0.0981), _unfolded(0.01, 0.2, run="cnn")],
         {
-            "KS >= 0.05": [_unfolded(0.051, 0.2, 0.2)],
-            "closer to exp": [_unfolded(0.04, 0.039, 0.2)],
-            "zeros kept under 2x": [_unfolded(0.049, 0.2, 0.097)],
+            "KS >= 0.05": [_unfolded(0.051, 0.2)],
+            "not under half of KS to exp": [_unfolded(0.04, 0.079)],
+            "one set of two": [_unfolded(0.01, 0.2), _unfolded(0.06, 0.2, run="cnn")],
         },
     ),
     "zero-mass": Case(
-        [_logistic(0.101)],
-        {"share below 10%": [_logistic(0.099)], "not monotone": [_logistic(0.2, monotone=False)]},
+        [_trained(0.101), _trained(0.5, "mlp")],
+        {
+            "logistic below 10%": [_trained(0.099), _trained(0.5, "mlp")],
+            "another network below 10%": [_trained(0.3), _trained(0.099, "cnn")],
+        },
     ),
     "gp-local-goe": Case(
         [_gp([0.511, 0.549], [0.05, 0.101])],
@@ -119,8 +123,8 @@ def test_an_empty_scale_is_not_run_with_the_reason():
 
 
 def test_zero_mass_reports_the_rank_bound():
-    got = row("zero-mass", [_logistic(0.5)])
-    assert "rank bound 0.114" in got.summary  # 1 - min(64 * 9, 65 * 9) / 650 = 0.1138
+    got = row("zero-mass", [_trained(0.5)])
+    assert "rank bound 0.114" in got.detail  # 1 - min(64 * 9, 65 * 9) / 650 = 0.1138
 
 
 def test_the_records_are_not_changed_by_a_rule():

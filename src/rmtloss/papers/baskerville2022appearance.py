@@ -179,30 +179,44 @@ def ratios_pooled_control(stats: list[Stats]) -> Outcome | NotRun:
     APPEARANCE,
     "unfolded_spacings",
     "local_stats",
-    "zeros dropped: KS(Wigner) < 0.05 and < KS(exp); zeros kept: KS(Wigner) >= 2x the dropped one; "
-    "every batch Hessian set",
+    "every trained and untrained batch-Hessian set, zeros dropped, each spectrum unfolded on its own: KS to "
+    "the Wigner surmise < 0.05 and < half its KS to exp(-s)",
     "KS < 0.05",
 )
 def unfolded_wigner(stats: list[Stats]) -> Outcome | NotRun:
-    """Pooled-unfolded spacings follow the Wigner surmise once zero modes are dropped (Section 4.2)."""
-    sets = _batch_hessians(stats, "unfolded")
+    """Unfolded spacings follow the Wigner surmise once zero modes are dropped (Section 4.2).
+
+    Each batch spectrum is unfolded with a smooth fit of its own counting function (the
+    ``unfolded_spectrum`` record of the analysis stage); the authors' pooled unfolding, which mixes
+    spectra of different density, is reported beside it in the detail, not decided on.
+    """
+    sets = _batch_hessians(stats, "unfolded_spectrum")
     if not sets:
-        return NotRun("needs at least two batch spectra")
+        return NotRun(
+            "no batch Hessian set unfolded spectrum by spectrum (records written before the "
+            "analysis stage did; re-run it)"
+            if _batch_hessians(stats)
+            else "no batch Hessian spectra"
+        )
 
     def ok(s: Stats) -> bool:
-        d, k = s["unfolded"]["dropped"], s["unfolded"]["kept"]
-        return d["ks_goe"] < 0.05 and d["ks_goe"] < d["ks_poisson"] and k["ks_goe"] >= 2 * d["ks_goe"]
+        d = s["unfolded_spectrum"]["dropped"]
+        return d["ks_goe"] < 0.05 and d["ks_goe"] < 0.5 * d["ks_poisson"]
 
-    worst = max(sets, key=lambda s: s["unfolded"]["dropped"]["ks_goe"])
-    worst_ks = worst["unfolded"]["dropped"]["ks_goe"]
+    def pooled(s: Stats) -> str:
+        return f", pooled {s['unfolded']['dropped']['ks_goe']:.3f}" if s.get("unfolded") else ""
+
+    worst = max(sets, key=lambda s: s["unfolded_spectrum"]["dropped"]["ks_goe"])
+    worst_ks = worst["unfolded_spectrum"]["dropped"]["ks_goe"]
     return Outcome(
         worst_ks,
         all(map(ok, sets)),
-        f"largest KS to Wigner with zeros dropped {worst_ks:.3f} ({set_name(worst)}); "
+        f"largest KS to Wigner, zeros dropped, per-spectrum unfolding {worst_ks:.3f} ({set_name(worst)}); "
         f"{sum(map(ok, sets))}/{len(sets)} sets pass",
         "; ".join(
-            f"{set_name(s)}: dropped {s['unfolded']['dropped']['ks_goe']:.3f} "
-            f"(exp {s['unfolded']['dropped']['ks_poisson']:.3f}), kept {s['unfolded']['kept']['ks_goe']:.3f}"
+            f"{set_name(s)}: {s['unfolded_spectrum']['dropped']['ks_goe']:.3f} "
+            f"(exp {s['unfolded_spectrum']['dropped']['ks_poisson']:.3f}; zeros kept "
+            f"{s['unfolded_spectrum']['kept']['ks_goe']:.3f}{pooled(s)})"
             for s in sets
         ),
     )
@@ -228,24 +242,29 @@ def logistic_rank_bound(s: Stats) -> float:
     APPEARANCE,
     "zero_mass",
     "local_stats",
-    ">= 10% of logistic batch-Hessian eigenvalues below 1e-8 max|lambda|; monotone curves",
+    "for every network's trained batch Hessians, >= 10% of eigenvalues with abs below 1e-8 max abs of their "
+    "own spectrum",
     "share >= 0.10",
 )
 def zero_mass(stats: list[Stats]) -> Outcome | NotRun:
-    """Many eigenvalues are numerically zero; the share grows smoothly with the cut-off (Section 4.3)."""
-    logi = [s for s in _batch_hessians(stats) if s["model"] == "logistic" and s["checkpoint"] == "final"]
-    if not logi:
-        return NotRun("no logistic batch Hessians at this scale")
-    shares = [share_below(s, 1e-8) for s in logi]
-    monotone = all(s["zero_mass"]["monotone"] for s in stats)
-    bound = logistic_rank_bound(logi[0])
+    """A large fraction of Hessian eigenvalues is numerically zero (Section 4.3).
+
+    Decided on every network's trained batch Hessians (the paper reports 30–97% for its MNIST and
+    CIFAR models); the logistic model's share cannot fall below its rank bound, printed beside it.
+    """
+    trained = [s for s in _batch_hessians(stats) if s["checkpoint"] == "final"]
+    if not trained:
+        return NotRun("no trained batch Hessians at this scale")
+    shares = {set_name(s): share_below(s, 1e-8) for s in trained}
+    low = min(shares, key=shares.get)
+    bounds = [
+        f"{set_name(s)} rank bound {logistic_rank_bound(s):.3f}" for s in trained if s["model"] == "logistic"
+    ]
     return Outcome(
-        min(shares),
-        min(shares) >= 0.10 and monotone,
-        f"logistic share below 1e-8: {min(shares):.3f} (rank bound {bound:.3f}); monotone: {monotone}",
-        f"logistic share below 1e-8: {', '.join(f'{x:.3f}' for x in shares)} (rank bound >= {bound:.3f}); "
-        f"monotone for all {len(stats)} sets: {monotone}; "
-        + "; ".join(f"{set_name(s)}: {share_below(s, 1e-8):.3f}" for s in stats),
+        shares[low],
+        shares[low] >= 0.10,
+        f"smallest share below 1e-8 over {len(trained)} networks: {shares[low]:.3f} ({low})",
+        "; ".join(f"{k}: {v:.3f}" for k, v in shares.items()) + (f"; {', '.join(bounds)}" if bounds else ""),
     )
 
 

@@ -17,12 +17,15 @@ from rmtloss.rmt.local_stats import (
     ks_rtilde,
     ks_spacing,
     mean_min_ratio,
+    per_spectrum_unfold,
     pooled_unfold,
     spacing_ratios,
+    unfold_spectrum,
     zero_fraction,
 )
 
 __all__ = ["ENSEMBLES", "MEAN_RTILDE", "MeanRatio", "drop_zero_modes", "folded", "goe",
            "goe_eigenvalues", "ks_distance", "ks_rtilde", "ks_spacing", "mean_min_ratio",
+           "per_spectrum_unfold",
            "poisson_points", "pooled_unfold", "ratio_density", "rtilde_cdf", "spacing_cdf",
-           "spacing_density", "spacing_ratios", "superpose", "zero_fraction"]
+           "spacing_density", "spacing_ratios", "superpose", "unfold_spectrum", "zero_fraction"]

@@ -61,8 +61,12 @@ def local_statistics(sp: ExactSpectra, cfg: DictConfig) -> tuple[dict[str, Any],
         "zero_mass": {"cutoffs": cutoffs, "fraction": zero,
                       "monotone": bool(np.all(np.diff(zero) >= 0))},
         "unfolded": None, "controls": None,
+        "unfolded_spectrum": {"dropped": unfolded_summary(spectrum_dropped := rmt.per_spectrum_unfold(
+            spectra, cfg.zero_cut, cfg.unfold_trim)),
+            "kept": unfolded_summary(rmt.per_spectrum_unfold(spectra, None, cfg.unfold_trim))},
     }
-    samples: dict[str, Any] = {"r": r, "cutoffs": cutoffs, "zero_fraction": zero}
+    samples: dict[str, Any] = {"r": r, "cutoffs": cutoffs, "zero_fraction": zero,
+                               "unfolded_spectrum_dropped": spectrum_dropped}
     if len(spectra) >= 2:
         dropped = rmt.pooled_unfold(spectra, cfg.zero_cut, cfg.unfold_fraction)
         kept_all = rmt.pooled_unfold(spectra, None, cfg.unfold_fraction)

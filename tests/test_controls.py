@@ -1,0 +1,107 @@
+"""The controls of CLAIMS.md (version 2) for the spectrum claims, end to end: spectra files with a
+known answer go through the analysis stage (as the workflow runs it) and then through the ledger's
+own rule code, which must say PASS on the positive controls and FAIL on the negative ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import run_in_process
+from rmtloss._io import read_json
+from rmtloss.ledger import decide
+from rmtloss.papers import CLAIMS
+from rmtloss.results import ExactSpectra
+from rmtloss.rmt import goe_eigenvalues, poisson_points
+
+N, COUNT = 500, 20
+
+
+def _gue(n: int, count: int, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        g = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))
+        out.append(np.linalg.eigvalsh((g + g.conj().T) / 2))
+    return out
+
+
+def _scaled_goe(seed: int) -> list[np.ndarray]:
+    """GOE spectra each scaled by a factor in [0.8, 1.2] and shifted by up to a tenth of the radius:
+    batch spectra differ in density, and an unfolding must not depend on that."""
+    rng = np.random.default_rng(seed)
+    base = goe_eigenvalues(N, COUNT, seed + 1)
+    radius = np.abs(base[0]).max()
+    return [ev * rng.uniform(0.8, 1.2) + rng.uniform(-0.1, 0.1) * radius for ev in base]
+
+
+def _padded(spectra: list[np.ndarray], share: float) -> list[np.ndarray]:
+    """Each spectrum padded with exact zeros to ``share`` of its length."""
+    zeros = int(round(share * len(spectra[0]) / (1 - share)))
+    return [np.concatenate([ev, np.zeros(zeros)]) for ev in spectra]
+
+
+def _analysed(tmp_path: Path, name: str, spectra: list[np.ndarray], *, matrix: str = "hessian",
+              full: bool = False, model: str = "mlp") -> dict:
+    """Write ``spectra`` as a spectra file, run the analysis stage on it, return its record."""
+    ev = np.stack([np.sort(e) for e in spectra])
+    path = tmp_path / f"{name}.npz"
+    ExactSpectra(eigenvalues=ev, batch_indices=np.zeros((len(ev), 0 if full else 64), dtype=np.int64),
+                 seconds=np.zeros(len(ev)), run=name, model=model, data="control", task="classification",
+                 checkpoint="final", matrix=matrix, split="train", num_classes=10, batch_size=64, full=full,
+                 seed=0).save(path)
+    out = tmp_path / name
+    proc = run_in_process("analysis", f"spectrum={path}", out=out)
+    assert proc.returncode == 0, proc.stderr
+    return read_json(out / "stats.json")
+
+
+def _verdict(cid: str, records: list[dict]) -> str:
+    return decide(CLAIMS[cid], records, "control").verdict
+
+
+@pytest.fixture(scope="module")
+def goe(tmp_path_factory) -> dict:
+    return _analysed(tmp_path_factory.mktemp("goe"), "goe", goe_eigenvalues(N, COUNT, 1))
+
+
+@pytest.mark.parametrize("cid, matrix", [("ratios-goe", "hessian"), ("ratios-ggn", "ggn")])
+def test_ratio_claims_pass_on_goe_and_fail_on_poisson_gue_and_superposed_goe(tmp_path, cid, matrix):
+    positive = _analysed(tmp_path, "goe", goe_eigenvalues(N, COUNT, 1), matrix=matrix)
+    assert _verdict(cid, [positive]) == "PASS"
+    superposed = [np.concatenate(pair) for pair in zip(goe_eigenvalues(N // 2, COUNT, 2),
+                                                       goe_eigenvalues(N // 2, COUNT, 3), strict=True)]
+    for name, spectra in [("poisson", poisson_points(N, COUNT, 4)), ("gue", _gue(N, COUNT, 5)),
+                          ("superposed", superposed)]:
+        assert _verdict(cid, [_analysed(tmp_path, name, spectra, matrix=matrix)]) == "FAIL", name
+
+
+def test_full_data_ratios_pass_on_one_goe_and_fail_on_one_poisson_spectrum(tmp_path):
+    one_goe = _analysed(tmp_path, "goe600", goe_eigenvalues(600, 1, 6), full=True, model="logistic")
+    one_poisson = _analysed(tmp_path, "poisson600", poisson_points(600, 1, 7), full=True, model="logistic")
+    assert _verdict("ratios-fulldata", [one_goe]) == "PASS"
+    assert _verdict("ratios-fulldata", [one_poisson]) == "FAIL"
+
+
+def test_the_pooled_control_passes_when_batches_are_superposed_and_fails_without_superposition(goe, tmp_path):
+    assert _verdict("ratios-pooled-control", [goe]) == "PASS"  # 20 independent spectra pooled: Poisson-like
+    one = goe_eigenvalues(N, 1, 8)[0]
+    apart = [one, one + 10 * np.abs(one).max()]  # two disjoint copies: the "pool" superposes nothing
+    assert _verdict("ratios-pooled-control", [_analysed(tmp_path, "apart", apart)]) == "FAIL"
+
+
+def test_unfolding_spectrum_by_spectrum_passes_the_scaled_goe_control_where_pooling_fails(tmp_path):
+    scaled = _analysed(tmp_path, "scaled", _scaled_goe(10))
+    assert _verdict("unfolded-wigner", [scaled]) == "PASS"
+    assert scaled["unfolded_spectrum"]["dropped"]["ks_goe"] < 0.02
+    assert scaled["unfolded"]["dropped"]["ks_goe"] >= 0.05  # the authors' pooled unfolding fails it
+    poisson = _analysed(tmp_path, "poisson", poisson_points(N, COUNT, 11))
+    assert _verdict("unfolded-wigner", [poisson]) == "FAIL"
+
+
+def test_zero_mass_passes_with_thirty_percent_exact_zeros_and_fails_on_goe(goe, tmp_path):
+    padded = _analysed(tmp_path, "padded", _padded(goe_eigenvalues(N, COUNT, 12), 0.3))
+    assert _verdict("zero-mass", [padded]) == "PASS"
+    assert _verdict("zero-mass", [goe]) == "FAIL"
