@@ -316,6 +316,7 @@ class GanCoulomb:
     x_max: float = entry()
     num_x: int = entry(ge=2)
     far: float = entry(ge=0.0)
+    away: float = entry(ge=0.0)
     n: int = entry(ge=2)
     samples: int = entry(ge=1)
     seed: int = entry()

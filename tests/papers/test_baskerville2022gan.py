@@ -19,16 +19,21 @@ def _spectrum(dev: float = 0.01, regimes: tuple = ("one", "touching", "separate"
     }
 
 
-def _coulomb(diff: float, n: int = 50) -> dict:
+def _coulomb(diff: float, n: int = 50, far: float = 0.5) -> dict:
+    """``diff``: the largest difference at distance >= 10 from the support; ``far``: at |x| >= 150."""
     return {
         "kind": "gan_coulomb",
-        "max_diff_far": diff,
+        "max_diff_away": diff,
+        "max_diff_away_per_x1": [diff],
+        "away": 10.0,
+        "n_away": 30,
+        "max_diff_far": far,
         "n": n,
         "far": 150.0,
         "samples": 100,
         "max_diff_all": 0.5,
         "x1": [0.0],
-        "max_diff_far_per_x1": [diff],
+        "max_diff_far_per_x1": [far],
     }
 
 
@@ -118,3 +123,19 @@ def test_the_map_claims_need_the_authors_setting():
     other = _map(setting=(5, 5, 1.0, 0.9))
     assert row("gan-complexity-tradeoff", [other]).verdict == "not run"
     assert row("gan-sigma-optimum", _sweep([1.0, 0.5])).verdict == "not run"  # fewer than 3 points
+
+
+def test_the_coulomb_rule_decides_at_a_distance_from_the_support_not_at_abs_x_150():
+    assert row("gan-coulomb", [_coulomb(0.005, far=0.05)]).verdict == "PASS"  # version 1 would have failed
+    old = {k: v for k, v in _coulomb(0.005).items() if not k.startswith(("max_diff_away", "away", "n_away"))}
+    assert row("gan-coulomb", [old]).verdict == "not run"
+
+
+def test_distance_to_the_support_is_zero_inside_and_grows_outside():
+    import numpy as np
+
+    from rmtloss.spinglass import gan
+
+    sup = gan.Support(pieces=(), components=((-3.0, -1.0), (0.5, 2.0)), mass=1.0)
+    d = gan.distance_to_support(np.array([-4.0, -2.0, -0.25, 1.0, 12.0]), sup)
+    assert np.allclose(d, [1.0, 0.0, 0.75, 0.0, 10.0])

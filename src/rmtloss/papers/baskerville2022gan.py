@@ -110,21 +110,31 @@ def gan_spectrum_regimes(stats: list[Stats]) -> Outcome | NotRun:
     GAN,
     "gan_coulomb",
     "gan_coulomb",
-    "away from the support (|x| >= 150) agreement within 1e-2 at N = 50",
+    "at every x at distance >= 10 from the computed support: agreement within 1e-2 at N = 50",
     "1e-2",
     kind="theory",
 )
 def gan_coulomb(stats: list[Stats]) -> Outcome | NotRun:
-    """The log-potential matches Monte Carlo log-determinants at N = 50 away from the support."""
+    """The log-potential matches Monte Carlo log-determinants at N = 50 away from the support.
+
+    "Away" is a distance of at least 10 from the computed support (version 1 took |x| >= 150, which
+    at x_1 = 90 lies 1.3 from the support's edge, inside the N = 50 edge fluctuations; that number
+    is reported beside it).
+    """
     if not stats:
         return NotRun("no gan_coulomb run")
     s = stats[0]
+    if "max_diff_away" not in s:
+        return NotRun("a gan_coulomb record written before the distance to the support was measured; "
+                      "re-run it")
     return Outcome(
-        s["max_diff_far"],
-        s["max_diff_far"] < 1e-2 and s["n"] == 50,
-        f"largest |U - MC| at |x| >= {s['far']:g}: {s['max_diff_far']:.4f} (N = {s['n']}, {s['samples']} "
-        f"samples); over all x {s['max_diff_all']:.4f}",
-        f"per x_1 = {s['x1']}: {np.round(s['max_diff_far_per_x1'], 4).tolist()}",
+        s["max_diff_away"],
+        s["max_diff_away"] < 1e-2 and s["n"] == 50,
+        f"largest |U - MC| at distance >= {s['away']:g} from the support: {s['max_diff_away']:.4f} "
+        f"({s['n_away']} points; N = {s['n']}, {s['samples']} samples); at |x| >= {s['far']:g} (version 1) "
+        f"{s['max_diff_far']:.4f}",
+        f"per x_1 = {s['x1']}: {np.round(s['max_diff_away_per_x1'], 4).tolist()} (|x| >= {s['far']:g}: "
+        f"{np.round(s['max_diff_far_per_x1'], 4).tolist()})",
     )
 
 

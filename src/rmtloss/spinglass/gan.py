@@ -268,6 +268,15 @@ def support(x1: float, kappa: float, b: float, b1: float, lsd: str = "quartic", 
                    float(sum(np.trapezoid(rho, lam) for lam, rho in pieces)))
 
 
+def distance_to_support(xs: np.ndarray, sup: Support) -> np.ndarray:
+    """Distance of each x to the nearest component of the support (0 inside it)."""
+    xs = np.asarray(xs, dtype=float)
+    lo = np.array([c[0] for c in sup.components])
+    hi = np.array([c[1] for c in sup.components])
+    gaps = np.maximum(np.maximum(lo[None, :] - xs[:, None], xs[:, None] - hi[None, :]), 0.0)
+    return gaps.min(axis=1)
+
+
 def _antiderivative(t: np.ndarray) -> np.ndarray:
     """:math:`F(t) = t\\log|t| - t` (F(0) = 0)."""
     safe = np.where(t != 0, np.abs(t), 1.0)

@@ -134,22 +134,26 @@ def gan_coulomb(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]
     """Log-potential U(x; x_1) against Monte Carlo N^-1 log E|det(H - x)| at small N."""
     co, model = cfg.gan.coulomb, _model(cfg.gan)
     xs = np.linspace(co.x_min, co.x_max, int(co.num_x))
-    theory, mc, se = [], [], []
+    theory, mc, se, dist = [], [], [], []
     for i, x1 in enumerate(co.x1):
         sup = gan.support(float(x1), model.kappa, model.b, model.b1, cfg.gan.lsd, int(cfg.gan.nodes))
         theory.append(gan.log_potential(xs, sup))
+        dist.append(gan.distance_to_support(xs, sup))
         eig = gan.sample_eigenvalues(int(co.n), float(x1), model.kappa, model.b, model.b1,
                                      int(co.samples), int(co.seed) + i)
         value, err = gan.log_abs_det_mc(eig, xs)
         mc.append(value)
         se.append(err)
-    theory, mc, se = np.array(theory), np.array(mc), np.array(se)
+    theory, mc, se, dist = np.array(theory), np.array(mc), np.array(se), np.array(dist)
     far = np.abs(xs) >= float(co.far)
     diff = np.abs(theory - mc)
-    stats = {"x1": list(co.x1), "n": co.n, "samples": co.samples, "far": co.far,
+    away = np.where(dist >= float(co.away), diff, np.nan)  # per x_1: x at distance >= away from its support
+    stats = {"x1": list(co.x1), "n": co.n, "samples": co.samples, "far": co.far, "away": co.away,
              "max_diff_far": float(diff[:, far].max()), "max_diff_all": float(diff.max()),
-             "max_diff_far_per_x1": diff[:, far].max(axis=1)}
-    return stats, {"x": xs, "theory": theory, "mc": mc, "mc_stderr": se}
+             "max_diff_far_per_x1": diff[:, far].max(axis=1),
+             "max_diff_away": float(np.nanmax(away)), "max_diff_away_per_x1": np.nanmax(away, axis=1),
+             "n_away": int(np.isfinite(away).sum())}
+    return stats, {"x": xs, "theory": theory, "mc": mc, "mc_stderr": se, "distance": dist}
 
 
 def _grid_axes(gr: DictConfig, model: gan.GanModel, refine: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
