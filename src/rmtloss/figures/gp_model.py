@@ -21,14 +21,19 @@ def draw(records: list[Record]) -> Figure:
         ax.hist(ev, bins=60, density=True, histtype="step", color="k")
         sc = row["semicircle"]["params"]
         x = np.linspace(ev.min(), ev.max(), 400)
-        ax.plot(x, semicircle_pdf(x, sc["m"], sc["r"]), color="C0")
+        ax.plot(x, semicircle_pdf(x, sc["m"], sc["r"]), color="C0", label="best semicircle")
+        top = float(np.abs(ev).max())  # the authors' overlay: centred at 0, radius max |eigenvalue|
+        ax.plot(x, semicircle_pdf(x, 0.0, top), color="C3", ls="--", label="authors' overlay")
         ax.set_yscale("log")
         ax.set_ylim(1e-4, None)
         ax.set_title(
-            f"{row['name']}\nKS to semicircle {row['semicircle']['ks']:.3f}, "
+            f"{row['name']}\nKS: overlay {row['ks_semicircle_max_eig']:.3f}, "
+            f"best {row['semicircle']['ks']:.3f}; "
             rf"$\langle\tilde r\rangle$ {row['mean_rtilde']:.3f}",
             fontsize=7,
         )
+        if i == 0:
+            ax.legend(fontsize=7, loc="lower center")
     ax = axes[-1]
     y = np.arange(len(rows))
     means = np.array([r["mean_rtilde"] for r in rows])

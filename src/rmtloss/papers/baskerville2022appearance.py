@@ -43,11 +43,13 @@ figure(
     "unfolded_spacings",
     APPEARANCE,
     "local_stats",
-    "Nearest-neighbour spacings after pooled unfolding (the authors' method: the counting function of a "
-    "third of the batch spectra unfolds the rest), zero modes dropped (grey) and kept (green), against "
-    "the Wigner surmise of the GOE and the Poisson law exp(-s). GOE spacings vanish at s = 0 and peak "
-    "near 0.8; the KS distances to the surmise are in the titles. Pooling spectra of different densities "
-    "widens the histogram, which can make claim unfolded-wigner fail although the ratios are GOE.",
+    "Nearest-neighbour spacings of the batch spectra unfolded each by a fit of its own counting function "
+    "(blue; zero modes dropped; claim unfolded-wigner is decided on these), and by the authors' pooled "
+    "method, where a third of the batch spectra is unfolded with the counting function of the rest (grey: "
+    "zeros dropped, green: kept), against the Wigner surmise of the GOE and the Poisson law exp(-s). GOE "
+    "spacings vanish at s = 0 and peak near 0.8; the KS distances are in the titles. Pooling spectra of "
+    "different densities widens the histogram, which is why the pooled method is reported and not decided "
+    "on.",
 )
 figure(
     "zero_mass",
@@ -64,10 +66,11 @@ figure(
     APPEARANCE,
     "gp_model",
     "The Gaussian-process Hessian model in the authors' settings: in each panel the pooled density of the "
-    "sampled Hessians with its best-fitting semicircle (KS in the title); in the last panel the mean "
-    "spacing ratio of each setting with its 95% interval against the GOE and Poisson values. Look for "
-    "every setting inside the shaded band while some densities (degeneracy, outliers) are far from a "
-    "semicircle (claim gp-local-goe).",
+    "sampled Hessians with the authors' overlay, a semicircle centred at 0 of radius max |eigenvalue| "
+    "(dashed; claim gp-local-goe reads its KS), and the best-fitting semicircle (solid); in the last "
+    "panel the mean spacing ratio of each setting with its 95% interval against the GOE and Poisson "
+    "values. Look for every setting inside the shaded band while the densities with outliers or "
+    "degeneracy are far from the overlay.",
 )
 figure(
     "exp_returns",
