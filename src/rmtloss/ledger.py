@@ -14,6 +14,7 @@ import io
 import math
 from dataclasses import asdict, dataclass, replace
 
+from rmtloss.errors import InputError
 from rmtloss.papers import CLAIMS, Claim, NotRun, Outcome, kind_of
 from rmtloss.papers._registry import CLAIM_KINDS, Stats
 
@@ -88,18 +89,34 @@ def _with_diverged(rec: ClaimRecord, gone: list[Stats], any_left: bool) -> Claim
     return replace(rec, summary=f"{rec.summary} ({note})", detail=f"{rec.detail}; {note}")
 
 
-def decide(c: Claim, stats: list[Stats], scale: str) -> ClaimRecord:
-    """Decide one claim on the records of its kinds; records of diverged runs are left out and named."""
+def _rule(c: Claim, live: list[Stats], sources: dict[int, str]) -> Outcome | NotRun:
+    """Run the claim's rule; a record without a key the rule needs stops with the claim, the key and
+    the file (every file of the claim's kinds when the key is nested)."""
+    try:
+        return c.decide(live)
+    except (KeyError, IndexError, TypeError) as exc:
+        key = exc.args[0] if isinstance(exc, KeyError) else str(exc)
+        lacking = [s for s in live if isinstance(exc, KeyError) and key not in s] or live
+        files = ", ".join(sources.get(id(s), f"a record of kind {kind_of(s)}") for s in lacking)
+        raise InputError(f"claim {c.id}: {files} lacks {key!r} (or it has the wrong type), which the rule "
+                         "needs; re-run the stage that wrote it with this version") from exc
+
+
+def decide(c: Claim, stats: list[Stats], scale: str, sources: dict[int, str] | None = None) -> ClaimRecord:
+    """Decide one claim on the records of its kinds; records of diverged runs are left out and named.
+
+    ``sources`` maps ``id(record)`` to the file it was read from (named in errors).
+    """
     mine = [s for s in stats if kind_of(s) in c.reads]
     live = [s for s in mine if "diverged" not in s]
     gone = [s for s in mine if "diverged" in s]
-    rec = record(c, c.decide(live), scale)
+    rec = record(c, _rule(c, live, sources or {}), scale)
     return _with_diverged(rec, gone, bool(live)) if gone else rec
 
 
-def ledger(stats: list[Stats], scale: str) -> list[ClaimRecord]:
-    """Every registered claim, paper by paper, decided on ``stats``."""
-    return [decide(c, stats, scale) for c in CLAIMS.values()]
+def ledger(stats: list[Stats], scale: str, sources: dict[int, str] | None = None) -> list[ClaimRecord]:
+    """Every registered claim, paper by paper, decided on ``stats`` (``sources``: as :func:`decide`)."""
+    return [decide(c, stats, scale, sources) for c in CLAIMS.values()]
 
 
 def to_csv(records: list[ClaimRecord]) -> str:

@@ -103,3 +103,20 @@ def test_the_ledger_has_a_kind_column_and_opens_with_the_counts_per_kind():
     lines = kind_counts(records)
     assert lines[0].startswith("- **empirical**: 0 of 13 PASS, 13 not run")
     assert [ln.split("**")[1] for ln in lines] == ["empirical", "theory", "control"]
+
+
+def test_a_record_missing_a_key_stops_the_ledger_naming_the_claim_the_file_and_the_key(tmp_path):
+    import json
+
+    from conftest import run_in_process
+
+    good = {"kind": "layered_index", "min_index": {"product": 0.1, "percolated": 0.2}, "p": 3, "e0": 1.66,
+            "e_inf": 1.63, "n": 10, "samples": 1}  # lacks semicircle_max_below_threshold
+    path = tmp_path / "stats.json"
+    path.write_text(json.dumps(good))
+    out = tmp_path / "out"
+    proc = run_in_process("claims", "scale=smoke", f"inputs=[{path}]", f"out={out / 'claims'}", out=out)
+    assert proc.returncode == 2
+    assert "claim layered-critical-points" in proc.stderr and str(path) in proc.stderr
+    assert "'semicircle_max_below_threshold'" in proc.stderr
+    assert not (out / "claims.csv").exists() and not (out / "claims.md").exists()  # nothing half-written

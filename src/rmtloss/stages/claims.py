@@ -22,7 +22,7 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[None, str]:
     """Read the analysis records and write claims.csv and claims.md."""
     require(len(cfg.inputs) > 0, "inputs", "give at least one stats.json")
     stats = [read_json(p) for p in cfg.inputs]
-    records = ledger(stats, cfg.scale)
+    records = ledger(stats, cfg.scale, {id(s): str(p) for s, p in zip(stats, cfg.inputs, strict=True)})
     write_text(f"{cfg.out}.csv", to_csv(records))
     write_text(f"{cfg.out}.md", to_markdown(records, cfg.scale))
     for r in records:
