@@ -1,6 +1,7 @@
 """The controls of CLAIMS.md (version 2) for the spectrum claims, end to end: spectra files with a
-known answer go through the analysis stage (as the workflow runs it) and then through the ledger's
-own rule code, which must say PASS on the positive controls and FAIL on the negative ones."""
+known answer go through the analysis or densities stage (as the workflow runs them) and then through
+the ledger's own rule code, which must say PASS on the positive controls and FAIL on the negative
+ones."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from rmtloss.ledger import decide
 from rmtloss.papers import CLAIMS
 from rmtloss.results import ExactSpectra
 from rmtloss.rmt import goe_eigenvalues, poisson_points
+from rmtloss.rmt.ensembles import goe as goe_matrix
+from rmtloss.rmt.ensembles import mp_bulk, wishart_product
 
 N, COUNT = 500, 20
 
@@ -43,15 +46,20 @@ def _padded(spectra: list[np.ndarray], share: float) -> list[np.ndarray]:
     return [np.concatenate([ev, np.zeros(zeros)]) for ev in spectra]
 
 
-def _analysed(tmp_path: Path, name: str, spectra: list[np.ndarray], *, matrix: str = "hessian",
-              full: bool = False, model: str = "mlp") -> dict:
-    """Write ``spectra`` as a spectra file, run the analysis stage on it, return its record."""
+def _write(path: Path, name: str, spectra: list[np.ndarray], *, matrix: str, full: bool, model: str) -> None:
+    """``spectra`` as the spectra stage writes them (one row per batch)."""
     ev = np.stack([np.sort(e) for e in spectra])
-    path = tmp_path / f"{name}.npz"
     ExactSpectra(eigenvalues=ev, batch_indices=np.zeros((len(ev), 0 if full else 64), dtype=np.int64),
                  seconds=np.zeros(len(ev)), run=name, model=model, data="control", task="classification",
                  checkpoint="final", matrix=matrix, split="train", num_classes=10, batch_size=64, full=full,
                  seed=0).save(path)
+
+
+def _analysed(tmp_path: Path, name: str, spectra: list[np.ndarray], *, matrix: str = "hessian",
+              full: bool = False, model: str = "mlp") -> dict:
+    """Write ``spectra`` as a spectra file, run the analysis stage on it, return its record."""
+    path = tmp_path / f"{name}.npz"
+    _write(path, name, spectra, matrix=matrix, full=full, model=model)
     out = tmp_path / name
     proc = run_in_process("analysis", f"spectrum={path}", out=out)
     assert proc.returncode == 0, proc.stderr
@@ -105,3 +113,34 @@ def test_zero_mass_passes_with_thirty_percent_exact_zeros_and_fails_on_goe(goe, 
     padded = _analysed(tmp_path, "padded", _padded(goe_eigenvalues(N, COUNT, 12), 0.3))
     assert _verdict("zero-mass", [padded]) == "PASS"
     assert _verdict("zero-mass", [goe]) == "FAIL"
+
+
+# -- global densities (Granziol, Beyond RMT): spectra files through the densities stage ------------
+
+def _fitted(tmp_path: Path, name: str, spectra: list[np.ndarray]) -> dict:
+    """Write ``spectra`` as a spectra file and fit the global laws to it (the densities stage, with
+    small family samples; no outliers removed: the controls have none)."""
+    _write(tmp_path / f"{name}.npz", name, spectra, matrix="hessian", full=False, model="mlp")
+    out = tmp_path / name
+    proc = run_in_process("densities", "task=global_density", f"spectrum={tmp_path / f'{name}.npz'}",
+                          "outliers=0", "fit.n=300", "fit.samples=1", out=out)
+    assert proc.returncode == 0, proc.stderr
+    return read_json(out / "stats.json")
+
+
+def _wishart_products(depth: int, n: int, inner: int, count: int, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [np.linalg.eigvalsh(wishart_product([inner] * (depth + 1), rng)) for _ in range(count)]
+
+
+def test_global_density_claims_on_product_goe_and_wishart_spectra(tmp_path):
+    n, rng = 300, np.random.default_rng(20)
+    zeros = [np.concatenate([ev, np.zeros(n - len(ev))]) for ev in _wishart_products(3, n, 210, 3, 21)]
+    product3 = _fitted(tmp_path, "product3_zeros", zeros)  # depth 3, 30% exact zeros
+    product2 = _fitted(tmp_path, "product2", _wishart_products(2, n, n, 3, 22))
+    goe = _fitted(tmp_path, "goe", [np.linalg.eigvalsh(goe_matrix(n, rng)) for _ in range(3)])
+    wishart = _fitted(tmp_path, "wishart", [mp_bulk(n, 2.0, rng) for _ in range(3)])  # q = N/M = 0.5
+    assert _verdict("global-not-rmt", [product3]) == "PASS"
+    assert _verdict("global-not-rmt", [goe]) == "FAIL" and _verdict("global-not-rmt", [wishart]) == "FAIL"
+    assert _verdict("product-percolated-fit", [product2]) == "PASS"
+    assert _verdict("product-percolated-fit", [goe]) == "FAIL"
