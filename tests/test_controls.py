@@ -55,15 +55,19 @@ def _write(path: Path, name: str, spectra: list[np.ndarray], *, matrix: str, ful
                  seed=0).save(path)
 
 
-def _analysed(tmp_path: Path, name: str, spectra: list[np.ndarray], *, matrix: str = "hessian",
-              full: bool = False, model: str = "mlp") -> dict:
-    """Write ``spectra`` as a spectra file, run the analysis stage on it, return its record."""
+def _staged(tmp_path: Path, name: str, spectra: list[np.ndarray], stage: str, *overrides: str,
+            matrix: str = "hessian", full: bool = False, model: str = "mlp") -> dict:
+    """Write ``spectra`` as a spectra file, run ``stage`` on it as the workflow would, return its record."""
     path = tmp_path / f"{name}.npz"
     _write(path, name, spectra, matrix=matrix, full=full, model=model)
-    out = tmp_path / name
-    proc = run_in_process("analysis", f"spectrum={path}", out=out)
+    proc = run_in_process(stage, f"spectrum={path}", *overrides, out=tmp_path / name)
     assert proc.returncode == 0, proc.stderr
-    return read_json(out / "stats.json")
+    return read_json(tmp_path / name / "stats.json")
+
+
+def _analysed(tmp_path: Path, name: str, spectra: list[np.ndarray], **kw: object) -> dict:
+    """The local statistics of ``spectra`` (the analysis stage)."""
+    return _staged(tmp_path, name, spectra, "analysis", **kw)
 
 
 def _verdict(cid: str, records: list[dict]) -> str:
@@ -118,14 +122,10 @@ def test_zero_mass_passes_with_thirty_percent_exact_zeros_and_fails_on_goe(goe, 
 # -- global densities (Granziol, Beyond RMT): spectra files through the densities stage ------------
 
 def _fitted(tmp_path: Path, name: str, spectra: list[np.ndarray]) -> dict:
-    """Write ``spectra`` as a spectra file and fit the global laws to it (the densities stage, with
-    small family samples; no outliers removed: the controls have none)."""
-    _write(tmp_path / f"{name}.npz", name, spectra, matrix="hessian", full=False, model="mlp")
-    out = tmp_path / name
-    proc = run_in_process("densities", "task=global_density", f"spectrum={tmp_path / f'{name}.npz'}",
-                          "outliers=0", "fit.n=300", "fit.samples=1", out=out)
-    assert proc.returncode == 0, proc.stderr
-    return read_json(out / "stats.json")
+    """The global fits of ``spectra`` (the densities stage, with small family samples; no outliers
+    removed: the controls have none)."""
+    return _staged(tmp_path, name, spectra, "densities", "task=global_density", "outliers=0", "fit.n=300",
+                   "fit.samples=1")
 
 
 def _wishart_products(depth: int, n: int, inner: int, count: int, seed: int) -> list[np.ndarray]:
@@ -144,3 +144,9 @@ def test_global_density_claims_on_product_goe_and_wishart_spectra(tmp_path):
     assert _verdict("global-not-rmt", [goe]) == "FAIL" and _verdict("global-not-rmt", [wishart]) == "FAIL"
     assert _verdict("product-percolated-fit", [product2]) == "PASS"
     assert _verdict("product-percolated-fit", [goe]) == "FAIL"
+
+
+def test_spectra_too_short_to_unfold_one_by_one_are_still_analysed(tmp_path):
+    short = _analysed(tmp_path, "short", goe_eigenvalues(6, 4, 13))  # 6 levels: ratios yes, unfolding no
+    assert short["unfolded_spectrum"] is None and short["ratios"]["n_ratios"] > 0
+    assert _verdict("unfolded-wigner", [short]) == "not run"

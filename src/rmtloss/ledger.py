@@ -90,16 +90,16 @@ def _with_diverged(rec: ClaimRecord, gone: list[Stats], any_left: bool) -> Claim
 
 
 def _rule(c: Claim, live: list[Stats], sources: dict[int, str]) -> Outcome | NotRun:
-    """Run the claim's rule; a record without a key the rule needs stops with the claim, the key and
-    the file (every file of the claim's kinds when the key is nested)."""
+    """Run the claim's rule on its live records; a record without a key the rule needs stops with the
+    claim, the key and the file (every file of the claim's kinds when the key is nested)."""
     try:
-        return c.decide(live)
-    except (KeyError, IndexError, TypeError) as exc:
-        key = exc.args[0] if isinstance(exc, KeyError) else str(exc)
-        lacking = [s for s in live if isinstance(exc, KeyError) and key not in s] or live
+        return c.rule(live)
+    except KeyError as exc:
+        key = exc.args[0]
+        lacking = [s for s in live if key not in s] or live
         files = ", ".join(sources.get(id(s), f"a record of kind {kind_of(s)}") for s in lacking)
-        raise InputError(f"claim {c.id}: {files} lacks {key!r} (or it has the wrong type), which the rule "
-                         "needs; re-run the stage that wrote it with this version") from exc
+        raise InputError(f"claim {c.id}: {files} lacks {key!r}, which the rule needs; re-run the stage "
+                         "that wrote it with this version") from exc
 
 
 def decide(c: Claim, stats: list[Stats], scale: str, sources: dict[int, str] | None = None) -> ClaimRecord:

@@ -17,6 +17,12 @@ _META = ("run", "model", "data", "task", "checkpoint", "matrix", "split")
 _DIVERGED = ("run", "epoch", "loss", "source")
 
 
+def run_folder_name(run_dir: str | Path) -> str:
+    """A run's name from its train folder: the workflow keeps run ``<name>`` in
+    ``results/<scale>/runs/<name>/train``."""
+    return Path(run_dir).absolute().parent.name
+
+
 def save_diverged(path: str | Path, record: dict) -> None:
     """Write a spectra file that stands for a diverged run: only the record, prefixed
     ``diverged_`` (what :func:`check_diverged` looks for)."""

@@ -139,3 +139,8 @@ def test_distance_to_the_support_is_zero_inside_and_grows_outside():
     sup = gan.Support(pieces=(), components=((-3.0, -1.0), (0.5, 2.0)), mass=1.0)
     d = gan.distance_to_support(np.array([-4.0, -2.0, -0.25, 1.0, 12.0]), sup)
     assert np.allclose(d, [1.0, 0.0, 0.75, 0.0, 10.0])
+
+
+def test_the_coulomb_rule_is_not_run_when_no_x_lies_away_from_the_support():
+    got = row("gan-coulomb", [{**_coulomb(float("nan")), "n_away": 0}])
+    assert got.verdict == "not run" and "gan.coulomb.x_min" in got.detail

@@ -62,7 +62,3 @@ def chunks(
     sel = torch.as_tensor(rows, device=x.device)
     return [(x[sel[i : i + size]], y[sel[i : i + size]]) for i in range(0, len(sel), size)]
 
-
-def run_name(run_dir: str | Path) -> str:
-    """A run's name: the workflow keeps run ``<name>`` in ``results/<scale>/runs/<name>/train``."""
-    return Path(run_dir).absolute().parent.name

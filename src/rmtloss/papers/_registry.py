@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rmtloss.results import run_folder_name
+
 Stats = dict[str, Any]
 
 #: The kinds of analysis record, each with the stage that writes it (``python -m
@@ -68,7 +70,7 @@ def kind_of(stats: Stats) -> str:
 def run_name(s: Stats) -> str:
     """The training run a network record comes from: its ``run_name``, or for records written
     before the stages recorded it, the run folder's name in ``run`` (``.../runs/<name>/train``)."""
-    return s.get("run_name") or s["run"].rstrip("/").split("/")[-2]
+    return s.get("run_name") or run_folder_name(s["run"])
 
 
 def task_name(task: str) -> str:
@@ -174,10 +176,6 @@ class Claim:
     expected: str
     tolerance: str
     rule: Rule
-
-    def decide(self, stats: list[Stats]) -> Outcome | NotRun:
-        """Run the rule on the records of its kinds (others in ``stats`` are ignored)."""
-        return self.rule([s for s in stats if kind_of(s) in self.reads])
 
 
 PAPERS: dict[str, Paper] = {}

@@ -124,6 +124,9 @@ def gan_coulomb(stats: list[Stats]) -> Outcome | NotRun:
     if not stats:
         return NotRun("no gan_coulomb run")
     s = stats[0]
+    if s.get("n_away") == 0:
+        return NotRun(f"no x of the grid lies at distance >= {s['away']:g} from the support; widen "
+                      "gan.coulomb.x_min and x_max")
     if "max_diff_away" not in s:
         return NotRun("a gan_coulomb record written before the distance to the support was measured; "
                       "re-run it")
@@ -161,9 +164,8 @@ def gan_complexity_tradeoff(stats: list[Stats]) -> Outcome | NotRun:
     return Outcome(
         at3,
         b["non_increasing"] and at3 > -0.6 and b["floor_from_-2"],
-        f"min u_G with Theta > 0 at u_D = -3.0: {at3:.3f}; non-increasing: {b['non_increasing']}; at the "
-        "floor "
-        f"{s['u_g_floor']:.3f} for u_D >= -2: {b['floor_from_-2']}",
+        f"min u_G with Theta > 0 at u_D = -3.0: {at3:.3f}; non-increasing: {b['non_increasing']}; "
+        f"at the floor {s['u_g_floor']:.3f} for u_D >= -2: {b['floor_from_-2']}",
         f"min u_G at u_D = -3.2, -3.05, -2.5: {b['min_u_g_other']}; theta_D = {s['theta_d']:.3f}; grid "
         f"{s['grid']} (x, x_1); {s['note']}",
     )

@@ -10,6 +10,7 @@ from rmtloss.rmt.laws import (
     spacing_density,
 )
 from rmtloss.rmt.local_stats import (
+    MIN_UNFOLD_LEVELS,
     MeanRatio,
     drop_zero_modes,
     folded,
@@ -24,7 +25,7 @@ from rmtloss.rmt.local_stats import (
     zero_fraction,
 )
 
-__all__ = ["ENSEMBLES", "MEAN_RTILDE", "MeanRatio", "drop_zero_modes", "folded", "goe",
+__all__ = ["ENSEMBLES", "MEAN_RTILDE", "MIN_UNFOLD_LEVELS", "MeanRatio", "drop_zero_modes", "folded", "goe",
            "goe_eigenvalues", "ks_distance", "ks_rtilde", "ks_spacing", "mean_min_ratio",
            "per_spectrum_unfold",
            "poisson_points", "pooled_unfold", "ratio_density", "rtilde_cdf", "spacing_cdf",

@@ -8,6 +8,8 @@ The procedure follows the authors' notebooks (Baskerville, Granziol, Keating 202
   the reference values of :mod:`rmtloss.rmt.laws`, with a bootstrap interval over spectra;
 * pooled unfolding: the first third of the spectra is unfolded with the counting function of the
   rest (the pool): :math:`x_j = \#\{\text{pool} < \lambda_j\}/p`, :math:`s_j = x_{j+1} - x_j`;
+  and, departing from the notebooks, each spectrum unfolded by a fit of its own counting function
+  (:func:`unfold_spectrum`), which does not mix spectra of different density;
 * controls: superposing eigenvalues of different spectra (a Poisson-like control that a working
   pipeline must tell apart from GOE) and GOE samples of the same size.
 """
@@ -159,6 +161,10 @@ def pooled_unfold(spectra: Sequence[np.ndarray], zero_cut: float | None = 1e-10,
     return np.concatenate([np.diff(np.interp(ev, pool, counts)) for ev in kept[:n_u]])
 
 
+#: The fewest levels a spectrum needs for :func:`unfold_spectrum` (a cubic fit and trimmed edges).
+MIN_UNFOLD_LEVELS = 8
+
+
 def unfold_spectrum(eigenvalues: np.ndarray, trim: float = 0.1, levels_per_knot: int = 25) -> np.ndarray:
     r"""Unfolded spacings of one spectrum from a smooth fit of its own counting function.
 
@@ -173,8 +179,9 @@ def unfold_spectrum(eigenvalues: np.ndarray, trim: float = 0.1, levels_per_knot:
     """
     ev = np.sort(np.asarray(eigenvalues, dtype=float))
     n = len(ev)
-    if n < 8:
-        raise InputError(f"spectrum too small to analyse: {n} eigenvalues cannot be unfolded (need 8)")
+    if n < MIN_UNFOLD_LEVELS:
+        raise InputError(f"spectrum too small to analyse: {n} eigenvalues cannot be unfolded "
+                         f"(need {MIN_UNFOLD_LEVELS})")
     x, ties = np.unique(ev, return_counts=True)
     counts = np.cumsum(ties) - 0.5  # N at each distinct level (ties counted together)
     knots = np.unique(np.quantile(x, np.linspace(0, 1, max(1, n // levels_per_knot) + 2)[1:-1]))

@@ -7,8 +7,10 @@ ratios, unfolded spacings and zero-mass curve the figures draw) into ``hydra.run
 
 * spacing ratios within each spectrum after dropping zero modes, :math:`\\langle\\tilde r\\rangle`
   with a bootstrap interval over spectra, KS distances to the GOE and Poisson ratio laws;
-* pooled-unfolded spacings with zero modes dropped and kept, KS distances to the Wigner GOE
-  surmise and to :math:`e^{-s}` (needs at least two spectra);
+* unfolded spacings with zero modes dropped and kept, KS distances to the Wigner GOE surmise and to
+  :math:`e^{-s}`: each spectrum unfolded by a fit of its own counting function
+  (``unfolded_spectrum``; needs 8 levels per spectrum) and by the authors' pooled method
+  (``unfolded``; needs at least two spectra);
 * the share of eigenvalues below a relative cut-off, over a grid of cut-offs;
 * controls: all spectra superposed (Poisson-like) and GOE samples of the same size.
 """
@@ -60,13 +62,16 @@ def local_statistics(sp: ExactSpectra, cfg: DictConfig) -> tuple[dict[str, Any],
         "kept_per_spectrum": float(np.mean(kept)), "zero_cut": cfg.zero_cut, "ratios": ratios,
         "zero_mass": {"cutoffs": cutoffs, "fraction": zero,
                       "monotone": bool(np.all(np.diff(zero) >= 0))},
-        "unfolded": None, "controls": None,
-        "unfolded_spectrum": {"dropped": unfolded_summary(spectrum_dropped := rmt.per_spectrum_unfold(
-            spectra, cfg.zero_cut, cfg.unfold_trim)),
-            "kept": unfolded_summary(rmt.per_spectrum_unfold(spectra, None, cfg.unfold_trim))},
+        "unfolded": None, "controls": None, "unfolded_spectrum": None,
     }
-    samples: dict[str, Any] = {"r": r, "cutoffs": cutoffs, "zero_fraction": zero,
-                               "unfolded_spectrum_dropped": spectrum_dropped}
+    samples: dict[str, Any] = {"r": r, "cutoffs": cutoffs, "zero_fraction": zero}
+    if min(kept) >= rmt.MIN_UNFOLD_LEVELS:
+        each = rmt.per_spectrum_unfold(spectra, cfg.zero_cut, cfg.unfold_trim)
+        stats["unfolded_spectrum"] = {
+            "dropped": unfolded_summary(each),
+            "kept": unfolded_summary(rmt.per_spectrum_unfold(spectra, None, cfg.unfold_trim)),
+        }
+        samples["unfolded_spectrum_dropped"] = each
     if len(spectra) >= 2:
         dropped = rmt.pooled_unfold(spectra, cfg.zero_cut, cfg.unfold_fraction)
         kept_all = rmt.pooled_unfold(spectra, None, cfg.unfold_fraction)

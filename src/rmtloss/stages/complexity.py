@@ -147,12 +147,13 @@ def gan_coulomb(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]
     theory, mc, se, dist = np.array(theory), np.array(mc), np.array(se), np.array(dist)
     far = np.abs(xs) >= float(co.far)
     diff = np.abs(theory - mc)
-    away = np.where(dist >= float(co.away), diff, np.nan)  # per x_1: x at distance >= away from its support
+    away = dist >= float(co.away)  # per x_1: the x at distance >= away from its support
+    per_x1 = np.where(away.any(axis=1), np.max(diff, axis=1, initial=-np.inf, where=away), np.nan)
     stats = {"x1": list(co.x1), "n": co.n, "samples": co.samples, "far": co.far, "away": co.away,
              "max_diff_far": float(diff[:, far].max()), "max_diff_all": float(diff.max()),
              "max_diff_far_per_x1": diff[:, far].max(axis=1),
-             "max_diff_away": float(np.nanmax(away)), "max_diff_away_per_x1": np.nanmax(away, axis=1),
-             "n_away": int(np.isfinite(away).sum())}
+             "max_diff_away": float(np.nanmax(per_x1)) if away.any() else float("nan"),
+             "max_diff_away_per_x1": per_x1, "n_away": int(away.sum())}
     return stats, {"x": xs, "theory": theory, "mc": mc, "mc_stderr": se, "distance": dist}
 
 

@@ -160,7 +160,7 @@ def _bulk_view(nonzero: Discrete, cdfs: dict[str, global_laws.Cdf], bins: int) -
     ``zero_<law>`` (the atom), for a figure that shows the bulk and the zero atom side by side."""
     idx = np.searchsorted(nonzero.cumulative, [0.025, 0.975])
     lo, hi = nonzero.values[np.minimum(idx, len(nonzero.values) - 1)]
-    edges = np.linspace(min(lo, 0.0), hi, bins + 1)
+    edges = np.linspace(min(lo, 0.0), max(hi, 0.0), bins + 1)  # 0 inside: its bin gives up the atom
     out: dict[str, np.ndarray] = {"bulk_edges": edges}
     for name, cdf in cdfs.items():
         atom = float(cdf(np.array([0.0]))[0] - cdf(np.array([np.nextafter(0.0, -1.0)]))[0])

@@ -338,7 +338,7 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
         f"task {task} compares Adam settings: use optimizer=adam (got {cfg.optimizer.name})",
     )
     stats, samples = runner(cfg, out_dir)
-    write_record(out_dir, task, {"task": task, **stats}, samples)
+    write_record(out_dir, task, stats, samples)
     device = "cpu" if task == "shrinkage_noise" else str(resolve_device(cfg.device))
     return int(cfg.seeds[0]), device
 

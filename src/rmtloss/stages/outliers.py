@@ -39,9 +39,9 @@ from rmtloss.errors import InputError, require
 from rmtloss.fits import linear_fit, origin_fit
 from rmtloss.hessian import HessianOperator, exact_ggn, exact_hessian
 from rmtloss.nets import models
-from rmtloss.nets.runs import batch_indices, chunks, load_trained, run_name
+from rmtloss.nets.runs import batch_indices, chunks, load_trained
 from rmtloss.papers import task_name
-from rmtloss.results import write_diverged_stats
+from rmtloss.results import run_folder_name, write_diverged_stats
 from rmtloss.rmt import ensembles, free
 from rmtloss.rmt.global_laws import Discrete
 from rmtloss.rmt.outliers import detect_outliers
@@ -200,7 +200,7 @@ def outlier_count(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
         data = chunks(x, y, np.arange(len(x)), int(cfg.chunk))
         row = {
             "run": str(run_dir),
-            "run_name": run_name(run_dir),
+            "run_name": run_folder_name(run_dir),
             "classes": ds.num_classes,
             "num_params": sum(p.numel() for p in model.parameters()),
         }
@@ -381,7 +381,7 @@ def outlier_shift_network(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np
         )
     stats = {
         "run": str(cfg.runs[0]),
-        "run_name": run_name(cfg.runs[0]),
+        "run_name": run_folder_name(cfg.runs[0]),
         "num_params": int(m["num_params"]),
         "num_data": n,
         "method": method,
