@@ -220,13 +220,17 @@ def test_exponential_fit_recovers_known_parameters():
 SMALL = ["seeds=[1,2]", "train.epochs=3", "epsilons=[1e-8,1.0]", "optimizer.lr=0.01", "model=logistic"]
 
 
-def test_epsilon_sweep_records_a_diverged_sgd_rate_and_resumes_finished_runs(tmp_path):
+def test_epsilon_sweep_tunes_on_a_validation_split_records_a_diverged_rate_and_resumes(tmp_path):
     out = tmp_path / "sweep"
     args = [
         "task=epsilon_sweep",
         "setting=mlp",
         *SMALL,
         "sgd.lrs=[1e30,0.03]",
+        "tuning.seeds=[1]",
+        "tuning.adam_lrs=[0.01]",
+        "tuning.widen=1",
+        "tuning.validation=0.25",
         "train.schedule=constant",
         "model=mlp",
         f"hydra.run.dir={out}",
@@ -234,22 +238,31 @@ def test_epsilon_sweep_records_a_diverged_sgd_rate_and_resumes_finished_runs(tmp
     proc = run_stage("optimisers", *args)
     assert proc.returncode == 0, proc.stderr[-2000:]
     stats = json.loads((out / "stats.json").read_text())
-    grid = {g["lr"]: g for g in stats["sgd"]["grid"]}
-    assert grid[1e30]["diverged"] == 2 and math.isnan(grid[1e30]["mean"])
-    assert stats["sgd"]["lr"] == 0.03 and stats["sgd"]["diverged"] == 0
+    # the digits train split (1297) less a quarter held out for validation
+    assert stats["n_validation"] == 324 and stats["n_train"] == 1297
+    sgd = stats["sgd"]["tuning"]
+    grid = {g["lr"]: g for g in sgd["grid"]}
+    assert grid[1e30]["diverged"] == 1 and math.isnan(grid[1e30]["val_mean"])
+    # 0.03 was best at the lower edge: the grid was widened once, below it, by its ratio
+    assert sgd["widened"] == 1 and min(grid) == pytest.approx(0.03**2 / 1e30)
+    assert stats["sgd"]["lr"] == sgd["lr"] and stats["sgd"]["diverged"] == 0
+    assert sgd["interior"] == (sgd["lr"] == 0.03)
+    # a one-point grid cannot be widened: its choice is never interior
+    assert all(a["tuning"]["lr"] == 0.01 and not a["tuning"]["interior"] for a in stats["adam"])
     assert [a["eps"] for a in stats["adam"]] == [1e-8, 1.0] and all(
         len(a["final"]) == 2 for a in stats["adam"]
     )
     assert (out / "config.yaml").is_file() and (out / "provenance.json").is_file()
-    assert len(list((out / "arms").glob("*.json"))) == 8 and not list((out / "arms").glob("*.pt"))
-    # the curves go to samples.npz: (seeds, epochs + 1), a diverged run's row NaN, SGD's damping NaN
+    # tuning runs: SGD 3 rates, Adam 2 x 1; final runs: (SGD + 2 Adam) x 2 seeds
+    assert len(list((out / "arms").glob("tune_*.json"))) == 5
+    assert len(list((out / "arms").glob("*.json"))) == 11 and not list((out / "arms").glob("*.pt"))
+    # the curves go to samples.npz: (seeds, epochs + 1), SGD's damping NaN
     with np.load(out / "samples.npz") as npz:
         samples = dict(npz)
     adam = samples["test_error.adam_eps1e-08"]
     assert adam.shape == (2, 4) and np.all(np.isfinite(adam)) and np.all((adam >= 0) & (adam <= 1))
     assert adam[:, -1] == pytest.approx(stats["adam"][0]["final"])
-    assert np.all(np.isnan(samples["test_error.sgd_lr1e+30"]))
-    assert np.all(np.isnan(samples["damping.sgd_lr0.03"]))
+    assert np.all(np.isnan(samples["damping.sgd"]))
     assert np.all(samples["damping.adam_eps1"] == 1.0)
     # a restarted job reads the finished runs back and writes the same numbers
     proc = run_stage("optimisers", *args)
@@ -267,6 +280,7 @@ def test_epsilon_sweep_records_a_diverged_sgd_rate_and_resumes_finished_runs(tmp
         ("optimizer=sgd", "optimizer"),
         ("epsilons=[-1.0]", "epsilons"),
         ("optimizer.learner.stats_batch=0", "optimizer.learner.stats_batch"),
+        ("tuning.validation=0.9999", "tuning.validation"),
     ],
 )
 def test_bad_sweep_settings_are_refused_and_nothing_is_written(tmp_path, override, setting):

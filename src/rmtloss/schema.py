@@ -525,6 +525,15 @@ class SGDReference:
 
 
 @dataclass
+class Tuning:
+    validation: float = entry(gt=0.0, lt=1.0)
+    split_seed: int = entry()
+    seeds: list[int] = entry()
+    adam_lrs: list[float] = entry(gt=0.0)
+    widen: int = entry(ge=0)
+
+
+@dataclass
 class ExpReturns:
     budgets: list[int] = entry(ge=1)
     lr: float = entry(gt=0.0)
@@ -558,6 +567,7 @@ class OptimisersConfig:
     learner_deltas: list[float] = entry(ge=0.0)
     train: TrainSettings = section(TrainSettings)
     sgd: SGDReference = section(SGDReference)
+    tuning: Tuning = section(Tuning)
     exp_returns: ExpReturns = section(ExpReturns)
     nqm: NQMSettings = section(NQMSettings)
     device: str = entry()

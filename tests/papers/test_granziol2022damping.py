@@ -6,11 +6,34 @@ import pytest
 from claim_check import Case, check, row
 
 
-def _sweep(gap_large: float, gap_small: float, kind: str = "epsilon_sweep") -> dict:
-    sgd = {"mean": 0.1, "se": 0.01, "lr": 0.03}
+def _sweep(
+    gap_large: float,
+    gap_small: float,
+    kind: str = "epsilon_sweep",
+    interior: tuple[bool, bool, bool] = (True,) * 3,
+) -> dict:
+    """An epsilon_sweep record; ``interior``: whether SGD's, small-eps and large-eps rates were interior."""
+    tuned = [{"tuning": {"lr": 0.01, "interior": i}} for i in interior]
+    sgd = {"arm": "sgd", "mean": 0.1, "se": 0.01, "lr": 0.03, **tuned[0]}
     adam = [
-        {"eps": 1e-8, "mean": 0.1 + gap_small, "se": 0.01, "diverged": 0},
-        {"eps": 1.0, "mean": 0.1 + gap_large, "se": 0.01, "diverged": 0},
+        {
+            "arm": "adam_eps1e-08",
+            "eps": 1e-8,
+            "lr": 0.003,
+            "mean": 0.1 + gap_small,
+            "se": 0.01,
+            "diverged": 0,
+            **tuned[1],
+        },
+        {
+            "arm": "adam_eps1",
+            "eps": 1.0,
+            "lr": 0.3,
+            "mean": 0.1 + gap_large,
+            "se": 0.01,
+            "diverged": 0,
+            **tuned[2],
+        },
     ]
     return {"kind": kind, "setting": "mlp", "sgd": sgd, "adam": adam}
 
@@ -64,3 +87,17 @@ def test_rule_passes_inside_and_fails_outside_its_threshold(cid):
 
 def test_records_of_the_earlier_kind_names_are_still_read():
     assert row("epsilon-closes-gap", [_sweep(0.0, 0.05, kind="optimiser_epsilon_sweep")]).verdict == "PASS"
+
+
+@pytest.mark.parametrize("interior", [(False, True, True), (True, True, False)])
+def test_a_rate_chosen_at_the_edge_of_its_grid_is_not_run(interior):
+    """The protocol (tuned optimisers, interior choices) not met: the claim is not decided."""
+    got = row("epsilon-closes-gap", [_sweep(0.0, 0.05, interior=interior)])
+    assert got.verdict == "not run" and "edge of its grid" in got.summary + got.detail
+
+
+def test_an_untuned_record_of_version_1_is_not_run():
+    rec = _sweep(0.0, 0.05)
+    for arm in [rec["sgd"], *rec["adam"]]:
+        del arm["tuning"]
+    assert row("epsilon-closes-gap", [rec]).verdict == "not run"

@@ -1,5 +1,6 @@
-"""Figure ``epsilon_sweep``: Adam's final test error against ε with SGD's band (left) and the test
-error during training for each ε (right), one row per setting."""
+"""Figure ``epsilon_sweep``: Adam's final test error against ε with SGD's band (left), the test
+error during training for each ε (middle) and the validation error over each learning-rate grid
+with the chosen rates (right), one row per setting."""
 
 from __future__ import annotations
 
@@ -32,14 +33,32 @@ def _training(ax, rec: Record) -> None:  # noqa: ANN001
     ax.legend(fontsize=7, title=r"Adam $\epsilon$", title_fontsize=7, ncols=2)
 
 
+def _tuning(ax, s: dict) -> None:  # noqa: ANN001
+    """Mean final validation error against the learning rate for SGD and each ε; rings: the choices."""
+    arms = [(s["sgd"], "SGD", "0.3", "--")] + [
+        (a, f"{a['eps']:g}", c, "-") for a, c in zip(s["adam"], ramp(len(s["adam"])), strict=True)
+    ]
+    for arm, label, color, ls in arms:
+        t = arm.get("tuning")
+        if not t:
+            continue
+        lrs = [g["lr"] for g in t["grid"]]
+        ax.plot(lrs, [g["val_mean"] for g in t["grid"]], ls, color=color, lw=1, marker=".", label=label)
+        chosen = next(g for g in t["grid"] if g["lr"] == t["lr"])
+        ax.plot(t["lr"], chosen["val_mean"], "o", mfc="none", color=color, ms=7)
+    ax.set(xscale="log", yscale="log", xlabel="learning rate", ylabel="final validation error",
+           title=f"tuning: {s['n_validation']} held-out training samples")
+    ax.legend(fontsize=6, title=r"Adam $\epsilon$", title_fontsize=6, ncols=2)
+
+
 def draw(records: list[Record]) -> Figure:
     """Test error vs ε (log axis; ε = 0 not allowed) and during training, every epsilon_sweep setting."""
     recs = [r for r in records if r.kind == "epsilon_sweep"]
-    fig, axes = grid(2 * len(recs), ncols=2, size=3.0)
-    for ax, ax2, rec in zip(axes[::2], axes[1::2], recs, strict=True):
+    fig, axes = grid(3 * len(recs), ncols=3, size=3.0)
+    for ax, ax2, ax3, rec in zip(axes[::3], axes[1::3], axes[2::3], recs, strict=True):
         s = rec.stats
         _sgd_band(ax, s["sgd"])
-        adam = r"Adam, lr $\times (1 + \epsilon)$" if s["shrinkage"] else "Adam"
+        adam = r"Adam (tuned lr) $\times (1 + \epsilon)$" if s["shrinkage"] else "Adam (tuned lr)"
         arm_curve(ax, s["adam"], "eps", adam, "o-", "C0")
         ax.set_xscale("log")
         ax.set_xlabel(r"$\epsilon$ (damping)")
@@ -50,4 +69,8 @@ def draw(records: list[Record]) -> Figure:
         )
         ax.legend(fontsize=7)
         _training(ax2, rec)
+        if "n_validation" in s:
+            _tuning(ax3, s)
+        else:
+            ax3.set_axis_off()
     return fig

@@ -64,6 +64,25 @@ class Dataset:
             return self.x_test, self.y_test
         raise ConfigError("split", f"unknown split '{name}'; use train or test")
 
+    def holdout(self, fraction: float, seed: int) -> Dataset:
+        """A validation view: a seeded ``fraction`` of the train split held out as the "test" split.
+
+        Training on the rest and reading the test metric of this view measures validation error:
+        the choice of a setting never sees the real test split. (Standardisation statistics stay
+        those of the whole train split.)
+
+        Raises:
+            ConfigError: when the held-out part or the rest would be empty.
+        """
+        n = len(self.x_train)
+        n_val = round(fraction * n)
+        require(0 < n_val < n, "tuning.validation",
+                f"holds out {n_val} of {n} training samples; choose a fraction that leaves both non-empty")
+        rest, val = _split(n, n_val, seed)
+        rest_t, val_t = torch.from_numpy(rest), torch.from_numpy(val)
+        return Dataset(self.name, self.task, self.x_train[rest_t], self.y_train[rest_t],
+                       self.x_train[val_t], self.y_train[val_t], self.num_classes, self.input_shape)
+
     def to(self, dtype: torch.dtype, device: torch.device | str = "cpu") -> Dataset:
         """Cast inputs (and regression targets) to ``dtype`` on ``device``."""
         ydt = dtype if self.task == "regression" else torch.long
