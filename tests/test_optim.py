@@ -14,7 +14,7 @@ from torch import nn
 
 from conftest import run_in_process, run_stage
 from rmtloss.errors import ConfigError
-from rmtloss.fits import exp_fit
+from rmtloss.fits import exp_fit, returns_fits
 from rmtloss.nets import nqm, optim, training
 from rmtloss.nets.data import Dataset
 from rmtloss.nets.models import mse
@@ -214,7 +214,17 @@ def test_exponential_fit_recovers_known_parameters():
     t = np.array([5, 10, 20, 40, 80, 160], float)
     fit = exp_fit(t, 0.05 + 0.4 * np.exp(-0.06 * t), (0.2, 0.1, -0.1))
     assert fit["a"] == pytest.approx(0.05, abs=1e-6) and fit["c"] == pytest.approx(-0.06, rel=1e-5)
-    assert fit["r2"] == pytest.approx(1.0, abs=1e-9)
+    assert fit["r2"] == pytest.approx(1.0, abs=1e-9) and fit["rss"] < 1e-12
+
+
+def test_power_fit_recovers_a_power_law_and_beats_the_exponential_on_it():
+    t = np.array([2, 4, 8, 16, 32, 64, 128], float)
+    y = 0.05 + 0.4 * t**-0.5
+    fits = returns_fits(t, y, (0.2, 0.1, -0.1))
+    assert fits["power"]["k"] == pytest.approx(0.5, rel=1e-4) and fits["power"]["a"] == pytest.approx(
+        0.05, rel=1e-3
+    )
+    assert fits["power"]["rss"] < 1e-3 * fits["exp"]["rss"]
 
 
 SMALL = ["seeds=[1,2]", "train.epochs=3", "epsilons=[1e-8,1.0]", "optimizer.lr=0.01", "model=logistic"]

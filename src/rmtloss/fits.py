@@ -1,5 +1,6 @@
-"""Curve fits of measured series: a straight line (outlier shifts against 1/b − 1/N) and the
-exponential a + b exp(c t) of diminishing returns (best test error against the training budget).
+"""Curve fits of measured series: a straight line (outlier shifts against 1/b − 1/N), and the
+exponential a + b exp(c t) and power law a + b t^(-k) of diminishing returns (best test error
+against the training budget).
 """
 
 from __future__ import annotations
@@ -29,18 +30,37 @@ def origin_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return slope, r2
 
 
-def exp_fit(t: np.ndarray, y: np.ndarray, p0: tuple[float, float, float]) -> dict:
-    """Least-squares fit of y = a + b exp(c t) and its R^2 (NaNs when the fit fails)."""
+def _curve_fit(model, t: np.ndarray, y: np.ndarray, p0: tuple[float, ...], names: str) -> dict:  # noqa: ANN001
+    """Least-squares fit of ``model(t, *params)`` (``scipy.optimize.curve_fit``): the parameters
+    named by the letters of ``names``, R² and the residual sum of squares (NaNs when it fails)."""
     from scipy.optimize import curve_fit
 
-    def model(t: np.ndarray, a: float, b: float, c: float) -> np.ndarray:
-        return a + b * np.exp(c * t)
-
+    t, y = np.asarray(t, float), np.asarray(y, float)
     try:
-        (a, b, c), _ = curve_fit(model, t, y, p0=p0, maxfev=20000)
+        params, _ = curve_fit(model, t, y, p0=p0, maxfev=20000)
     except RuntimeError as exc:
-        log.warning("exponential fit failed: %s", exc)
-        return {"a": math.nan, "b": math.nan, "c": math.nan, "r2": math.nan}
-    resid = y - model(t, a, b, c)
-    r2 = 1 - float(np.sum(resid**2) / np.sum((y - y.mean()) ** 2))
-    return {"a": float(a), "b": float(b), "c": float(c), "r2": r2}
+        log.warning("fit of %s failed: %s", names, exc)
+        return {**dict.fromkeys(names, math.nan), "r2": math.nan, "rss": math.nan}
+    rss = float(np.sum((y - model(t, *params)) ** 2))
+    r2 = 1 - rss / float(np.sum((y - y.mean()) ** 2))
+    return {**{k: float(v) for k, v in zip(names, params, strict=True)}, "r2": r2, "rss": rss}
+
+
+def exp_fit(t: np.ndarray, y: np.ndarray, p0: tuple[float, float, float]) -> dict:
+    """Least-squares fit of y = a + b exp(c t): ``a, b, c``, R² and the residual sum of squares."""
+    return _curve_fit(lambda t, a, b, c: a + b * np.exp(c * t), t, y, p0, "abc")
+
+
+def power_fit(t: np.ndarray, y: np.ndarray, p0: tuple[float, float, float] | None = None) -> dict:
+    """Least-squares fit of the power law y = a + b t^(-k): ``a, b, k``, R² and the residual sum of
+    squares. The default start is a = min y, b = max y - min y (at t = 1), k = 1/2."""
+    y = np.asarray(y, float)
+    start = p0 or (float(y.min()), float(y.max() - y.min()), 0.5)
+    return _curve_fit(lambda t, a, b, k: a + b * np.power(t, -k), t, y, start, "abk")
+
+
+def returns_fits(budgets: np.ndarray, error: np.ndarray, p0: tuple[float, float, float]) -> dict:
+    """Diminishing returns of a training budget (Baskerville, Granziol & Keating 2022, Section 6):
+    the exponential a + b exp(c t) (started at ``p0``, the authors' choice) and, to tell it from a
+    slower decay, the power law a + b t^(-k), both on the same points."""
+    return {"exp": exp_fit(budgets, error, p0), "power": power_fit(budgets, error)}

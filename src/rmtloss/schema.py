@@ -536,6 +536,7 @@ class Tuning:
 @dataclass
 class ExpReturns:
     budgets: list[int] = entry(ge=1)
+    seeds: list[int] = entry()
     lr: float = entry(gt=0.0)
     p0: list[float] = entry()
 

@@ -76,9 +76,11 @@ figure(
     "exp_returns",
     APPEARANCE,
     "exp_returns",
-    "Best test error reached within a training budget of t epochs (points; SGD with the authors' linear "
-    "schedule, one run per budget) with the least-squares fit a + b exp(c t). Exponentially diminishing "
-    "returns mean c < 0 and a good fit (R^2 in the legend); claim exp-returns.",
+    "Best test error reached within a training budget of t epochs (points: mean +- s.e. over seeds; SGD "
+    "with the authors' linear schedule) with the least-squares fits a + b exp(c t) (solid) and a + b t^-k "
+    "(dashed) over all budgets. Exponentially diminishing returns mean c < 0, a good fit (R^2 in the "
+    "legend) and no worse a fit than the power law's (claim exp-returns). Right: the same fits of the "
+    "authors' ImageNet top-1 table, with their published curve (dotted), reported beside the claim.",
 )
 
 
@@ -306,27 +308,73 @@ def gp_local_goe(stats: list[Stats]) -> Outcome | NotRun:
     )
 
 
+#: The authors' ImageNet budgets (ResNet, lr 0.1, step schedule; their repository's CSVs): budget in
+#: epochs and best top-1 accuracy in %, and their published fit of the top-1 error (Section 6).
+IMAGENET_BUDGETS = (
+    (15, 66.66), (30, 72.06), (45, 73.75), (60, 74.71), (90, 75.75), (120, 76.46),
+    (150, 76.54), (180, 76.50), (210, 76.69), (270, 76.87), (300, 77.19),
+)  # fmt: skip
+IMAGENET_PUBLISHED = {"a": 0.2330, "b": 0.1674, "c": -0.04067}
+MIN_BUDGETS, MIN_SEEDS = 8, 3
+
+
+def imagenet_fits() -> dict:
+    """The exponential and power-law fits of the authors' ImageNet top-1 error against the budget."""
+    from rmtloss.fits import returns_fits
+
+    t, acc = np.array(IMAGENET_BUDGETS, float).T
+    return returns_fits(t, 1 - acc / 100, (0.2, 0.1, -0.1))
+
+
+def _fits_line(exp: dict, power: dict) -> str:
+    return (
+        f"a + b exp(c t): a = {exp['a']:.4f}, b = {exp['b']:.4f}, c = {exp['c']:.5f}, "
+        f"R^2 = {exp['r2']:.4f}, RSS {exp['rss']:.3g}; a + b t^-k: k = {power['k']:.3f}, "
+        f"R^2 = {power['r2']:.4f}, RSS {power['rss']:.3g}"
+    )
+
+
 @claim(
     "exp-returns",
     APPEARANCE,
     "exp_returns",
     "exp_returns",
-    "every setting: fitted c < 0 and R^2 >= 0.9",
+    f"every setting (>= {MIN_BUDGETS} budgets, >= {MIN_SEEDS} seeds): fitted c < 0, R^2 >= 0.9 and the "
+    "exponential's residual sum of squares <= the power law a + b t^-k's",
     "R^2 0.9",
 )
 def exp_returns(stats: list[Stats]) -> Outcome | NotRun:
-    """Best test error against the budget follows a + b exp(c t) with c < 0 and R^2 >= 0.9 (Section 6)."""
+    """Best test error against the budget follows a + b exp(c t) with c < 0, R^2 >= 0.9, and fits at
+    least as well as a power law (Section 6). The same fits of the authors' ImageNet table are
+    reported beside it with their published parameters (not decided)."""
     if not stats:
         return NotRun("no exp_returns run")
-    fits = [(s["setting"], s["fit"], s["budgets"]) for s in stats]
-    r2 = min((f["r2"] for _, f, _ in fits), key=lambda v: v if math.isfinite(v) else -math.inf)
+    short = [
+        f"{s['setting']}: {len(s['budgets'])} budgets, {len(s.get('seeds', [s.get('seed')]))} seeds"
+        for s in stats
+        if len(s["budgets"]) < MIN_BUDGETS or len(s.get("seeds", [])) < MIN_SEEDS
+    ]
+    if short:
+        return NotRun(
+            f"the protocol needs >= {MIN_BUDGETS} budgets and >= {MIN_SEEDS} seeds ({'; '.join(short)})"
+        )
+    oks = [
+        s["fit"]["c"] < 0 and s["fit"]["r2"] >= 0.9 and s["fit"]["rss"] <= s["power"]["rss"] for s in stats
+    ]
+    r2 = min((s["fit"]["r2"] for s in stats), key=lambda v: v if math.isfinite(v) else -math.inf)
+    ref = imagenet_fits()
+    pub = IMAGENET_PUBLISHED
     return Outcome(
         r2,
-        all(f["c"] < 0 and f["r2"] >= 0.9 for _, f, _ in fits),
-        f"R^2 of the fit (worst setting): {r2:.4f}",
+        all(oks),
+        f"R^2 of the exponential (worst setting): {r2:.4f}; RSS exponential / power law: "
+        + ", ".join(f"{s['fit']['rss'] / s['power']['rss']:.3g}" for s in stats),
         "; ".join(
-            f"{name}: a = {f['a']:.4f}, b = {f['b']:.4f}, c = {f['c']:.4f}, R^2 = {f['r2']:.4f}; best error "
-            + ", ".join(f"{b['budget']}: {b['best_error']:.4f}" for b in budgets)
-            for name, f, budgets in fits
-        ),
+            f"{s['setting']} ({len(s['seeds'])} seeds): {_fits_line(s['fit'], s['power'])}; "
+            "best error (mean) "
+            + ", ".join(f"{b['budget']}: {b['best_error']:.4f}" for b in s["budgets"])
+            for s in stats
+        )
+        + f"; beside it, the authors' ImageNet top-1 table: {_fits_line(ref['exp'], ref['power'])} "
+        f"(published: a = {pub['a']}, b = {pub['b']}, c = {pub['c']})",
     )

@@ -15,9 +15,10 @@ setting=<name> [model=... data=... overrides]``
 * ``damping_learner``: Adam with the RMT damping learner started from δ_min at each value of
   ``learner_deltas`` against fixed-ε Adam at the same values.
 * ``shrinkage_noise``: the noisy quadratic model (:mod:`rmtloss.nets.nqm`) at each ε of ``epsilons``.
-* ``exp_returns``: SGD with the linear schedule for each budget of ``budgets`` epochs; the best
-  test error per budget and the fit a + b exp(c t) (``scipy.optimize.curve_fit``, the authors'
-  p0 = (0.2, 0.1, -0.1)).
+* ``exp_returns``: SGD with the linear schedule for each budget of ``exp_returns.budgets`` epochs
+  and each seed of ``exp_returns.seeds``; the best test error per budget (mean over seeds), its
+  fit a + b exp(c t) (``scipy.optimize.curve_fit``, the authors' p0 = (0.2, 0.1, -0.1)) and the
+  power law a + b t^(-k) on the same points.
 
 Each training run (arm and seed) is written to ``arms/<arm>_s<seed>.json`` as soon as it ends and
 is not trained again when the job is restarted; a run in progress resumes from its ``resume.pt``
@@ -45,7 +46,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from rmtloss._io import read_json, write_json
 from rmtloss.errors import require
-from rmtloss.fits import exp_fit
+from rmtloss.fits import returns_fits
 from rmtloss.nets import data as data_mod
 from rmtloss.nets import models, nqm, training
 from rmtloss.stage import resolve_device, stage, task_runner, write_record
@@ -300,30 +301,43 @@ def damping_learner(cfg: DictConfig, out_dir: Path) -> Outputs:
 
 
 def exp_returns(cfg: DictConfig, out_dir: Path) -> Outputs:
-    """Best test error against the training budget and its exponential fit."""
+    """Best test error against the training budget, every seed of ``exp_returns.seeds``; the
+    exponential and power-law fits of the mean over seeds (:func:`rmtloss.fits.returns_fits`)."""
     sw = Sweep(cfg, out_dir)
     er = cfg.exp_returns
     opt = sw.sgd_optimizer(float(er.lr))
-    seed = int(cfg.seeds[0])
+    seeds = [int(s) for s in er.seeds]
     rows = []
     for budget in er.budgets:
-        rec = sw.run(f"budget{int(budget)}", opt, seed, epochs=int(budget))
-        sw.keep(f"budget{int(budget)}", [rec])
-        err = np.asarray(rec["test_error"][1:]) if not rec["diverged"] else np.array([math.nan])
+        arm = f"budget{int(budget)}"
+        runs = [sw.run(arm, opt, seed, epochs=int(budget)) for seed in seeds]
+        sw.keep(arm, runs)
+        best = [float(np.min(r["test_error"][1:])) if not r["diverged"] else math.nan for r in runs]
+        mean, se = _mean_se(best)
         rows.append(
             {
                 "budget": int(budget),
-                "best_error": float(np.nanmin(err)),
-                "best_epoch": int(np.nanargmin(err)) + 1,
-                "diverged": rec["diverged"],
+                "best_error": mean,
+                "se": se,
+                "per_seed": best,
+                "best_epoch": [
+                    int(np.argmin(r["test_error"][1:])) + 1 if not r["diverged"] else None for r in runs
+                ],
+                "diverged": sum(r["diverged"] for r in runs),
             }
         )
     ok = [r for r in rows if math.isfinite(r["best_error"])]
-    require(len(ok) >= 4, "exp_returns.budgets", "the exponential fit needs at least 4 finished budgets")
-    fit = exp_fit(
-        np.array([r["budget"] for r in ok], float), np.array([r["best_error"] for r in ok]), tuple(er.p0)
-    )
-    stats = {**sw.header(), "lr": float(er.lr), "seed": seed, "budgets": rows, "fit": fit}
+    require(len(ok) >= 4, "exp_returns.budgets", "the fits need at least 4 finished budgets")
+    t, y = np.array([r["budget"] for r in ok], float), np.array([r["best_error"] for r in ok])
+    fits = returns_fits(t, y, tuple(er.p0))
+    stats = {
+        **sw.header(),
+        "lr": float(er.lr),
+        "seeds": seeds,
+        "budgets": rows,
+        "fit": fits["exp"],
+        "power": fits["power"],
+    }
     return stats, sw.samples
 
 
