@@ -219,6 +219,9 @@ def test_outliers_network_tasks_on_a_trained_network(trained, tmp_path):
     assert proc.returncode == 0, proc.stderr
     row = json.loads((count / "stats.json").read_text())["runs"][0]
     assert row["classes"] == 10 and row["hessian"]["count"] >= 0
+    # the class-mean part's eigenvalues above the edge are the counted ones (rank <= C^2 = 100)
+    means = np.asarray(row["ggn"]["class_mean_eigenvalues"])
+    assert row["ggn"]["count"] == int(np.sum(means > row["ggn"]["edge"])) and row["ggn"]["edge"] > 0
     with np.load(count / "samples.npz") as d:
         assert d["c10_ggn"].shape == (650,) and d["c10_ggn"].min() > -1e-10  # the GGN is PSD
 

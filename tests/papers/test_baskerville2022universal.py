@@ -48,11 +48,11 @@ def _count(counts: dict[int, int]) -> dict:
         {
             "classes": c,
             "hessian": {"count": k, "gap_ratio_count": k},
-            "ggn": {"count": k, "gap_ratio_count": k},
+            "ggn": {"count": k, "edge": 0.1, "class_mean_eigenvalues": [0.2] * k, "gap_ratio_count": k},
         }
         for c, k in counts.items()
     ]
-    return {"kind": "outlier_count", "runs": runs}
+    return {"kind": "outlier_count", "detector": "papyan-class-means", "runs": runs}
 
 
 def _local_law(err: float, closer: bool = True) -> dict:
@@ -114,3 +114,9 @@ def test_records_written_before_run_name_and_task_names_are_still_read():
 def test_the_network_local_law_is_not_run_without_damped_inverses():
     got = row("local-law-network", [_network(run="vgg16")])
     assert got.verdict == "not run" and "network.method=exact" in got.detail
+
+
+def test_a_version_1_outlier_count_record_is_not_run():
+    rec = _count({2: 1, 3: 2, 5: 4, 10: 9})
+    del rec["detector"]
+    assert row("outlier-count", [rec]).verdict == "not run"

@@ -1,9 +1,10 @@
 """Figure ``outlier_count``: detected outliers against the number of classes, Hessian and GGN.
 
-Left: the count above the fitted square-root bulk edge (filled markers) and the count at the largest
-gap ratio (hollow markers) for the Hessian (circles, shifted left) and the GGN (squares, shifted
-right), against the band C − 1 … C the paper expects. Right: the top of each full-data GGN spectrum
-with the detection threshold (dashed) in the same colour.
+Left: Papyan's count, the eigenvalues of the GGN's class-mean part above the largest eigenvalue of
+the rest (filled markers), and beside it the version-1 count above a fitted square-root edge and
+the count at the largest gap ratio (hollow markers, dotted and dash-dotted) for the Hessian
+(circles, shifted left) and the GGN (squares, shifted right), against the band C − 1 … C the paper
+expects. Right: the class-mean part's eigenvalues with the within-class edge (dashed) per C.
 """
 
 from __future__ import annotations
@@ -15,31 +16,37 @@ from matplotlib.figure import Figure
 from rmtloss.figures import Record
 
 
+def _counts(ax, rows: list[dict], c: np.ndarray) -> None:  # noqa: ANN001
+    ax.fill_between(c, c - 1, c, color="0.85", label=r"expected: $C - 1$ to $C$")
+    for matrix, mk, shift, color in (("hessian", "o", -0.12, "C0"), ("ggn", "s", 0.12, "C1")):
+        name = "Hessian" if matrix == "hessian" else "GGN"
+        ax.plot(c + shift, [r[matrix]["count"] for r in rows], mk + "-", color=color, ms=7,
+                label=f"{name}: class means above the within-class edge")
+        if "edge_fit_count" in rows[0][matrix]:
+            ax.plot(c + shift, [r[matrix]["edge_fit_count"] for r in rows], mk + ":", color=color,
+                    mfc="white", ms=6, label=f"{name}: fitted square-root edge (v1)")
+        ax.plot(c + shift, [r[matrix]["gap_ratio_count"] for r in rows], mk + "-.", color=color,
+                mfc="white", ms=4, lw=0.8, label=f"{name}: largest gap ratio")
+    ax.set_xticks(c)
+    ax.set(xlabel="number of classes C", ylabel="outliers", yscale="symlog",
+           title="outliers of the full-data Hessian and GGN")
+    ax.legend(fontsize=7)
+
+
 def draw(records: list[Record]) -> Figure:
-    """Counts above the fitted bulk edge (and by the largest gap ratio) with the band C - 1 .. C;
-    the top of each spectrum on the right."""
+    """Counts against C with the band C - 1 .. C; the class-mean eigenvalues and edges on the right."""
     rec = next(r for r in records if r.kind == "outlier_count")
     rows = sorted(rec.stats["runs"], key=lambda r: r["classes"])
     c = np.array([r["classes"] for r in rows])
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.0), layout="constrained")
-    ax.fill_between(c, c - 1, c, color="0.85", label=r"expected: $C - 1$ to $C$")
-    for (matrix, mk, shift, color) in (("hessian", "o", -0.12, "C0"), ("ggn", "s", 0.12, "C1")):
-        name = "Hessian" if matrix == "hessian" else "GGN"
-        ax.plot(c + shift, [r[matrix]["count"] for r in rows], mk + "-", color=color, ms=7,
-                label=f"{name}: above the fitted edge")
-        ax.plot(c + shift, [r[matrix]["gap_ratio_count"] for r in rows], mk + ":", color=color, mfc="white",
-                ms=7, label=f"{name}: largest gap ratio")
-    ax.set_xticks(c)
-    ax.set_xlabel("number of classes C")
-    ax.set_ylabel("outliers")
-    ax.set_title(rf"outliers of the full-data Hessian and GGN (edge fit, $\kappa = {rec.stats['kappa']:g}$)")
-    ax.legend(fontsize=8)
+    _counts(ax, rows, c)
     for i, r in enumerate(rows):
-        top = np.asarray(r["ggn"]["top"])
-        ax2.semilogy(np.arange(1, len(top) + 1), top, ".-", color=f"C{i + 2}", label=f"C = {r['classes']}")
-        ax2.axhline(r["ggn"]["threshold"], color=f"C{i + 2}", lw=0.9, ls="--")
-    ax2.set_xlabel("rank")
-    ax2.set_ylabel("eigenvalue")
-    ax2.set_title("top of the full-data GGN spectra (dashed: detection threshold)")
+        g = r["ggn"]
+        vals = np.asarray(g.get("class_mean_eigenvalues", g["top"]))
+        vals = vals[vals > 1e-6 * vals.max()]
+        ax2.semilogy(np.arange(1, len(vals) + 1), vals, ".-", color=f"C{i + 2}", label=f"C = {r['classes']}")
+        ax2.axhline(g.get("edge", g.get("threshold")), color=f"C{i + 2}", lw=0.9, ls="--")
+    ax2.set(xlabel="rank", ylabel="eigenvalue",
+            title="GGN class-mean part (dashed: largest within-class eigenvalue)")
     ax2.legend(fontsize=8, title="GGN", title_fontsize=8)
     return fig

@@ -74,3 +74,33 @@ def exact_ggn(model: nn.Module, loss_fn: LossFn, data: Sequence[Batch]) -> torch
         h_out = vmap(hessian(sample_loss))(outputs, y)    # (n, C, C)
         g += torch.einsum("ncp,ncd,ndq->pq", jac, h_out, jac) / total
     return (g + g.T) / 2
+
+
+def ggn_class_means(model: nn.Module, data: Sequence[Batch], num_classes: int) -> torch.Tensor:
+    r"""The class-mean part of the cross-entropy GGN (Papyan 2020, JMLR 21, Section 3).
+
+    With :math:`p_i = \operatorname{softmax} f_i`, the output Hessian of the cross-entropy is
+    :math:`\operatorname{diag} p_i - p_i p_i^\top = \sum_{c'} p_{ic'} (e_{c'} - p_i)(e_{c'} - p_i)^\top`,
+    so :math:`G = \frac1N \sum_i \sum_{c'} p_{ic'} g_{ic'} g_{ic'}^\top` with
+    :math:`g_{ic'} = J_i^\top (e_{c'} - p_i)` (minus the gradient of the loss had :math:`x_i` the label
+    :math:`c'`). Grouping the terms by (true class :math:`y_i`, :math:`c'`),
+    :class:`rmtloss.rmt.outliers.GroupMeans` splits :math:`G` into the part returned here,
+    :math:`\frac1N \sum_{c,c'} W_{cc'} \delta_{cc'} \delta_{cc'}^\top` of rank at most :math:`C^2`,
+    and the within-class scatter :math:`G - (\text{this})`, whose largest eigenvalue is the bulk edge.
+    The model must be a classifier trained with the mean cross-entropy of its logits.
+    """
+    from rmtloss.rmt.outliers import GroupMeans
+
+    out = functional_model(model)
+    theta = flat_params(model)
+    acc = GroupMeans(num_classes * num_classes, theta.numel())
+    total = 0
+    for x, y in data:
+        jac = jacrev(out)(theta, x)                       # (n, C, P)
+        p = torch.softmax(out(theta, x).detach(), dim=1)   # (n, C)
+        g = jac - torch.einsum("nc,ncp->np", p, jac)[:, None, :]  # g[n, c'] = J^T (e_c' - p)
+        groups = y[:, None] * num_classes + torch.arange(num_classes, device=y.device)[None, :]
+        acc.add(g.reshape(-1, g.shape[-1]).cpu().numpy(), p.reshape(-1).cpu().numpy(),
+                groups.reshape(-1).cpu().numpy())
+        total += len(x)
+    return torch.as_tensor(acc.part(total), dtype=theta.dtype, device=theta.device)

@@ -18,7 +18,8 @@ network loss surfaces from random matrix theory" (arXiv 2205.08601),
   :math:`\sigma^2 m_D(\theta_i)`; damped-inverse quadratic forms of the full gradient and a random
   vector at the local-law batch size;
 * ``outlier_count``: full-data Hessian and GGN of each run in ``runs`` (classifiers with C classes),
-  outliers counted by the bulk-edge fit (and, for comparison, by the largest gap ratio).
+  outliers counted as the eigenvalues of the GGN's class-mean part above the largest eigenvalue of
+  the rest (Papyan's decomposition; the version-1 bulk-edge fit and the largest gap ratio beside).
 
 Each writes ``stats.json`` (what the claims ledger reads) and ``samples.npz`` (what figures draw).
 """
@@ -38,13 +39,14 @@ from omegaconf import DictConfig, OmegaConf
 from rmtloss.errors import InputError, require
 from rmtloss.fits import linear_fit, origin_fit
 from rmtloss.hessian import HessianOperator, exact_ggn, exact_hessian
+from rmtloss.hessian.exact import ggn_class_means
 from rmtloss.nets import models
 from rmtloss.nets.runs import batch_indices, chunks, load_trained
 from rmtloss.papers import task_name
 from rmtloss.results import run_folder_name, write_diverged_stats
 from rmtloss.rmt import ensembles, free
 from rmtloss.rmt.global_laws import Discrete
-from rmtloss.rmt.outliers import detect_outliers
+from rmtloss.rmt.outliers import count_class_outliers, detect_outliers
 from rmtloss.stage import resolve_device, stage, task_runner, write_record
 
 log = logging.getLogger("rmtloss.outliers")
@@ -191,7 +193,13 @@ def _gap_ratio_count(desc: np.ndarray, k_max: int) -> int:
 
 
 def outlier_count(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Outliers of the full-data Hessian and GGN of each classifier in ``runs``."""
+    """Outliers of the full-data Hessian and GGN of each classifier in ``runs``.
+
+    The deciding count (``count``) is Papyan's: the eigenvalues of the GGN's class-mean part above the
+    largest eigenvalue of the rest (the within-class part for the GGN, H less the class-mean part for
+    the Hessian; :func:`rmtloss.rmt.outliers.count_class_outliers`). The version-1 edge-fit count and
+    the largest-gap count are recorded beside it.
+    """
     require(len(cfg.runs) > 0, "runs", "list the trained classifiers' train folders")
     rows, samples = [], {}
     for run_dir in cfg.runs:
@@ -204,30 +212,34 @@ def outlier_count(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
             "classes": ds.num_classes,
             "num_params": sum(p.numel() for p in model.parameters()),
         }
+        means = ggn_class_means(model, data, ds.num_classes)
         for matrix in ("hessian", "ggn"):
-            ev = (
-                torch.linalg.eigvalsh(_dense(model, models.loss_function(ds.task), data, matrix))
-                .cpu()
-                .numpy()
-            )
+            dense = _dense(model, models.loss_function(ds.task), data, matrix)
+            ev = torch.linalg.eigvalsh(dense).cpu().numpy()
+            papyan = count_class_outliers(means.cpu().numpy(), (dense - means).cpu().numpy())
             det = detect_outliers(ev, kappa=float(cfg.detect.kappa))
             desc = ev[::-1]
             row[matrix] = {
-                "count": det.count,
-                "edge": det.edge,
-                "threshold": det.threshold,
+                "count": papyan.count,
+                "edge": papyan.edge,
+                "class_mean_eigenvalues": papyan.mean_eigenvalues.tolist(),
+                "edge_fit_count": det.count,
+                "edge_fit_edge": det.edge,
+                "edge_fit_threshold": det.threshold,
                 "gap_ratio_count": _gap_ratio_count(desc, 2 * ds.num_classes + 2),
                 "top": desc[: 2 * ds.num_classes + 5].tolist(),
             }
             samples[f"c{ds.num_classes}_{matrix}"] = ev
         log.info(
-            "C = %d: %d Hessian, %d GGN outliers",
+            "C = %d: %d Hessian, %d GGN outliers (edge fit: %d, %d)",
             ds.num_classes,
             row["hessian"]["count"],
             row["ggn"]["count"],
+            row["hessian"]["edge_fit_count"],
+            row["ggn"]["edge_fit_count"],
         )
         rows.append(row)
-    return {"kappa": float(cfg.detect.kappa), "runs": rows}, samples
+    return {"kappa": float(cfg.detect.kappa), "detector": "papyan-class-means", "runs": rows}, samples
 
 
 def _batch_loop(cfg: DictConfig, n: int, sizes: np.ndarray,
