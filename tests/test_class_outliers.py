@@ -14,7 +14,7 @@ from rmtloss.hessian.exact import ggn_class_means
 from rmtloss.ledger import decide
 from rmtloss.nets import models
 from rmtloss.papers import CLAIMS
-from rmtloss.rmt.outliers import GroupMeans, count_class_outliers, detect_outliers
+from rmtloss.rmt.outliers import GroupMeans, count_class_outliers, detect_outliers, track_by_overlap
 
 N, D, STRENGTH = 2000, 200, 20.0
 
@@ -107,3 +107,20 @@ def test_the_ggn_splits_into_class_means_and_a_positive_within_class_part():
     data = [(xs, y)]
     within = exact_ggn(model, models.loss_function("classification"), data) - ggn_class_means(model, data, 3)
     assert torch.linalg.matrix_norm(within) < 1e-12
+
+
+def test_tracking_by_overlap_keeps_an_outliers_identity_where_ranking_swaps_it():
+    """Two spikes 3 and 2 on directions q1, q2 of a GOE bulk; in the perturbed matrix they cross (2.1 and
+    3.2): rank would swap them, the overlap follows each direction."""
+    rng = np.random.default_rng(0)
+    n = 300
+    q, _ = np.linalg.qr(rng.standard_normal((n, 2)))
+    a = rng.standard_normal((n, n))
+    bulk = 0.3 * (a + a.T) / np.sqrt(2 * n)
+    ref = bulk + 3.0 * np.outer(q[:, 0], q[:, 0]) + 2.0 * np.outer(q[:, 1], q[:, 1])
+    moved = bulk + 2.1 * np.outer(q[:, 0], q[:, 0]) + 3.2 * np.outer(q[:, 1], q[:, 1])
+    rv, rvec = np.linalg.eigh(ref)
+    mv, mvec = np.linalg.eigh(moved)
+    vals, overlaps = track_by_overlap(rvec[:, ::-1][:, :2], mv[::-1][:10], mvec[:, ::-1][:, :10])
+    assert vals[0] == pytest.approx(mv[-2]) and vals[1] == pytest.approx(mv[-1])  # swapped ranks
+    assert np.all(overlaps > 0.95)

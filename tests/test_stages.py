@@ -203,6 +203,9 @@ def test_outliers_network_tasks_on_a_trained_network(trained, tmp_path):
     assert stats["s2_per_batch_size"][0] > stats["s2_per_batch_size"][1]  # noise falls with b
     for o in stats["outliers"]:
         assert o["slope_predicted"] > 0 and len(o["predicted"]) == 2
+        assert all(0 < v <= 1 for v in o["overlap_per_batch_size"])  # tracked by eigenvector overlap
+    comp = stats["local_law_complement"]  # the local law off the common null space of H and the H_b
+    assert comp["computed"] and comp["null_dim"] + comp["dim"] == 650 and comp["null_dim"] >= 0
     lz = tmp_path / "lanczos"  # the operator path (paper scale) gives the same batch outliers and noise
     proc = run_stage("outliers", "task=network_shift", f"runs=[{trained}]", "network.batch_sizes=[32,128]",
                      "network.batches=2", "network.local_law_batch=128", "network.method=lanczos",

@@ -14,17 +14,28 @@ def _synthetic(goe: float, diagonal: float) -> dict:
     return {"kind": "outlier_shift_synthetic", "noise": noise, "n": 400, "samples": 3, "s": [0.5, 1.0]}
 
 
-def _network(ratio: float = 1.0, r2: float = 0.95, local_law: float | None = None, run: str = "mlp") -> dict:
-    law = (
-        {
+def _network(
+    ratio: float = 1.0,
+    r2: float = 0.95,
+    local_law: float | None = None,
+    run: str = "mlp",
+    isotropic: float = 0.5,
+) -> dict:
+    """An outlier_shift_network record; ``local_law``: the complement's error (decides), ``isotropic``:
+    the whole space's (reported only)."""
+
+    def law(err: float | None, **extra: float) -> dict:
+        if err is None:
+            return {"computed": False}
+        return {
             "computed": True,
             "batch_size": 64,
-            "max_rel_error_det_above_noise": local_law,
+            "max_rel_error_det_above_noise": err,
             "det_closer_everywhere": True,
+            "s2": 1e-3,
+            **extra,
         }
-        if local_law is not None
-        else {"computed": False}
-    )
+
     outlier = {"slope_ratio": ratio, "r2": r2, "theta": 1.0, "slope_fit": ratio, "slope_predicted": 1.0}
     return {
         "kind": "outlier_shift_network",
@@ -39,7 +50,8 @@ def _network(ratio: float = 1.0, r2: float = 0.95, local_law: float | None = Non
         "num_data": 1000,
         "batch_sizes": [32, 64],
         "batches": 2,
-        "local_law": law,
+        "local_law": law(isotropic if local_law is not None else None),
+        "local_law_complement": law(local_law, null_dim=100, dim=1190),
     }
 
 
@@ -114,6 +126,14 @@ def test_records_written_before_run_name_and_task_names_are_still_read():
 def test_the_network_local_law_is_not_run_without_damped_inverses():
     got = row("local-law-network", [_network(run="vgg16")])
     assert got.verdict == "not run" and "network.method=exact" in got.detail
+
+
+def test_the_network_local_law_decides_on_the_complement_and_reports_the_isotropic_version():
+    got = row("local-law-network", [_network(local_law=0.01, isotropic=0.3)])
+    assert got.verdict == "PASS" and "isotropic version (reported): 0.3000" in got.summary
+    old = _network(local_law=0.01)
+    del old["local_law_complement"]  # a record of version 1
+    assert row("local-law-network", [old]).verdict == "not run"
 
 
 def test_a_version_1_outlier_count_record_is_not_run():

@@ -37,12 +37,15 @@ def _panel(ax, deltas, emp, det, naive, vectors: list[str], title: str) -> None:
 def draw(records: list[Record]) -> Figure:
     """Relative error of the deterministic equivalent and of the naive inverse against δ."""
     syn = next(r for r in records if r.kind == "local_law_synthetic")
+    # a panel per synthetic s, then per network: the complement of the null space, the whole space
     nets = [r for r in records if r.kind == "outlier_shift_network"]
-    panels = [(syn, s) for s in syn.stats["s"]] + [(net, None) for net in nets]
+    panels = [(syn, s) for s in syn.stats["s"]] + [
+        (net, part) for net in nets for part in ("local_law_complement", "local_law") if part in net.stats
+    ]
     fig, axes = grid(len(panels), ncols=3, size=3.0)
     for ax, (rec, s) in zip(axes, panels, strict=True):
         d = rec.samples
-        if s is not None:
+        if not s.startswith("local_law"):
             _panel(
                 ax,
                 d["deltas"],
@@ -53,20 +56,26 @@ def draw(records: list[Record]) -> Figure:
                 f"synthetic $A + sX$: $N = {rec.stats['n']}$, $s = {s}$",
             )
         else:
-            law = rec.stats["local_law"]
+            law = rec.stats[s]
             if not law.get("computed", False):
                 ax.text(
                     0.5, 0.5, law.get("why", "not computed"), transform=ax.transAxes, ha="center", wrap=True
                 )
                 continue
+            prefix = "law_complement" if s == "local_law_complement" else "law"
+            where = (
+                f"off a {law['null_dim']}-dim. common null space (decides)"
+                if s == "local_law_complement"
+                else "whole space, isotropic (reported)"
+            )
             _panel(
                 ax,
-                d["law_deltas"],
-                d["law_empirical"],
-                d["law_deterministic"],
-                d["law_naive"],
+                d[f"{prefix}_deltas"],
+                d[f"{prefix}_empirical"],
+                d[f"{prefix}_deterministic"],
+                d[f"{prefix}_naive"],
                 law["vectors"],
-                f"{rec.run_name} batch Hessians: $b = {law['batch_size']}$, $s^2 = {law['s2']:.2g}$",
+                f"{rec.run_name}, $b = {law['batch_size']}$, $s^2 = {law['s2']:.2g}$:\n{where}",
             )
     fig.suptitle("Quadratic forms " + r"$u^T (H_b + \delta)^{-1} u$: relative error of the deterministic "
                  "equivalent\n" + r"$(A + \delta_{\rm eff})^{-1}$ (solid) and of the naive "

@@ -1,6 +1,7 @@
 """Figure ``outlier_shift_network``: top batch-Hessian eigenvalues against 1/b - 1/N.
 
-Left: the mean of the i-th largest eigenvalue over batches of size b (± s.e.), its least-squares
+Left: the mean over batches of size b (± s.e.) of the batch eigenvalue whose eigenvector overlaps
+most with the i-th full-data outlier's (one-to-one; the overlaps in the inset), its least-squares
 line (solid) and the line the free-convolution model predicts, θ_i + σ² m_D(θ_i) (1/b − 1/N)
 (dashed, from the full-data outlier θ_i). Right: the noise variance of batch Hessian-vector products
 against 1/b − 1/N and the line through the origin whose slope is σ² (its R² is printed).
@@ -60,8 +61,18 @@ def _outliers(rec: Record, ax) -> None:  # noqa: ANN001
         )
     if not s["outliers"]:
         ax.text(0.5, 0.5, "no outlier above the fitted bulk edge", transform=ax.transAxes, ha="center")
+    if "mean_overlap" in d and s["outliers"]:
+        inset = ax.inset_axes([0.62, 0.08, 0.35, 0.3])
+        for i in range(len(s["outliers"])):
+            inset.plot(x, d["mean_overlap"][:, i], "os^Dv"[i % 5] + "-", color=f"C{i}", ms=3, lw=0.8)
+        inset.set(ylim=(0, 1), xlabel=r"$1/b - 1/N$", ylabel=r"$(q_i \cdot v)^2$")
+        inset.set_title("eigenvector overlap with the full-data outlier", fontsize=6)
+        inset.tick_params(labelsize=6)
+        inset.xaxis.label.set_size(6)
+        inset.yaxis.label.set_size(6)
     ax.set_xlabel(r"$1/b - 1/N$")
-    ax.set_ylabel("top eigenvalues of batch Hessians")
+    ax.set_ylabel("batch-Hessian outliers (tracked by eigenvector)" if "mean_overlap" in d else
+                  "top eigenvalues of batch Hessians")
     ax.set_title(
         f"{rec.run_name} ({s['method']}): P = {s['num_params']}, N = {s['num_data']}, "
         f"{s['full_outliers']} full-data outliers\nsolid: least-squares line; dashed: free-convolution "

@@ -105,7 +105,11 @@ def detect_outliers(
 
 
 def detect_ritz_outliers(
-    ritz_values: np.ndarray, converged: np.ndarray, *, size: int | None = None, window: int | None = None,
+    ritz_values: np.ndarray,
+    converged: np.ndarray,
+    *,
+    size: int | None = None,
+    window: int | None = None,
     kappa: float = 1.0,
 ) -> OutlierDetection:
     """Outliers among Ritz values: converged, above every unconverged one, and past the edge test.
@@ -199,11 +203,37 @@ def count_class_outliers(mean_part: np.ndarray, bulk_part: np.ndarray) -> ClassO
     """
     mean_part, bulk_part = np.asarray(mean_part, float), np.asarray(bulk_part, float)
     if mean_part.shape != bulk_part.shape or mean_part.ndim != 2 or mean_part.shape[0] != mean_part.shape[1]:
-        raise InputError(f"class outliers need two square matrices of one shape, got {mean_part.shape} and "
-                         f"{bulk_part.shape}")
+        raise InputError(
+            f"class outliers need two square matrices of one shape, got {mean_part.shape} and "
+            f"{bulk_part.shape}"
+        )
     if not (np.all(np.isfinite(mean_part)) and np.all(np.isfinite(bulk_part))):
         raise InputError("class outliers got non-finite entries (a diverged run?)")
     edge = float(np.linalg.eigvalsh((bulk_part + bulk_part.T) / 2)[-1])
     means = np.linalg.eigvalsh((mean_part + mean_part.T) / 2)[::-1]
     count = int(np.sum(means > edge))
     return ClassOutliers(count, edge, means[: 4 * count + 10].copy())
+
+
+def track_by_overlap(
+    reference: np.ndarray, values: np.ndarray, vectors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Follow eigenvectors into a perturbed matrix by overlap, not by rank.
+
+    Each column of ``reference`` (P x k, e.g. the full-data Hessian's outlier eigenvectors) is matched
+    one-to-one to a candidate eigenpair of the perturbed matrix (``values`` (m,), ``vectors`` P x m,
+    m >= k) so that the summed squared overlaps (q_i . v_j)^2 are largest (Hungarian assignment,
+    ``scipy.optimize.linear_sum_assignment``). Where outliers cross, or a batch eigenvalue from the
+    bulk rises above one, ranking would swap them; the overlap keeps each outlier's identity
+    (Baskerville et al. 2022, arXiv 2205.08601, Section 4, which follows outliers of batch Hessians
+    by their eigenvectors).
+
+    Returns:
+        The matched eigenvalues (k,) and squared overlaps (k,), in the order of ``reference``.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    overlaps = (np.asarray(reference).T @ np.asarray(vectors)) ** 2  # (k, m)
+    rows, cols = linear_sum_assignment(overlaps, maximize=True)
+    order = np.argsort(rows)
+    return np.asarray(values)[cols[order]], overlaps[rows[order], cols[order]]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -46,11 +47,10 @@ from rmtloss.papers import task_name
 from rmtloss.results import run_folder_name, write_diverged_stats
 from rmtloss.rmt import ensembles, free
 from rmtloss.rmt.global_laws import Discrete
-from rmtloss.rmt.outliers import count_class_outliers, detect_outliers
+from rmtloss.rmt.outliers import count_class_outliers, detect_outliers, track_by_overlap
 from rmtloss.stage import resolve_device, stage, task_runner, write_record
 
 log = logging.getLogger("rmtloss.outliers")
-
 
 
 # -- synthetic -----------------------------------------------------------------------------------
@@ -242,22 +242,35 @@ def outlier_count(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
     return {"kappa": float(cfg.detect.kappa), "detector": "papyan-class-means", "runs": rows}, samples
 
 
-def _batch_loop(cfg: DictConfig, n: int, sizes: np.ndarray,
-                measure: Callable[[int, np.ndarray], tuple[np.ndarray, float]]) -> tuple[list, list]:
-    """``network.batches`` seeded batches of each size ``b``: the top eigenvalues and the noise
-    ``mean_v ||(H_b - H) v||^2`` that ``measure(b, rows)`` returns for each (dense or operator path)."""
+def _batch_loop(
+    cfg: DictConfig,
+    n: int,
+    sizes: np.ndarray,
+    measure: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray, float]],
+) -> tuple[list, list, list]:
+    """``network.batches`` seeded batches of each size ``b``: the tracked outliers, their squared
+    eigenvector overlaps with the full-data outliers and the noise ``mean_v ||(H_b - H) v||^2`` that
+    ``measure(b, rows)`` returns for each (dense or operator path)."""
     c = cfg.network
-    tops, noise = [], []
+    tops, overlaps, noise = [], [], []
     for b in sizes:
-        top_b, noise_b = [], []
+        top_b, overlap_b, noise_b = [], [], []
         for rows in batch_indices(n, int(b), int(c.batches), int(c.seed) + int(b)):
-            top, s2 = measure(int(b), rows)
+            top, overlap, s2 = measure(int(b), rows)
             top_b.append(top)
+            overlap_b.append(overlap)
             noise_b.append(s2)
         tops.append(np.array(top_b))
+        overlaps.append(np.array(overlap_b))
         noise.append(noise_b)
-        log.info("b = %d: top %s, s^2 = %.3g", b, np.round(np.mean(top_b, 0), 4), np.mean(noise_b))
-    return tops, noise
+        log.info(
+            "b = %d: tracked outliers %s (overlap %s), s^2 = %.3g",
+            b,
+            np.round(np.mean(top_b, 0), 4),
+            np.round(np.mean(overlap_b, 0), 3),
+            np.mean(noise_b),
+        )
+    return tops, overlaps, noise
 
 
 def _measure_exact(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> dict[str, Any]:  # noqa: ANN001
@@ -275,19 +288,25 @@ def _measure_exact(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> 
     grad = op.gradient().cpu().numpy()
     u = np.stack([grad / np.linalg.norm(grad), probes[:, 0]], axis=1)
     deltas = np.asarray(c.deltas, float)
-    forms, lam_min = [], []
+    forms, lam_min, square = [], [], np.zeros_like(full_np)
 
-    def measure(b: int, rows: np.ndarray) -> tuple[np.ndarray, float]:
+    reference = vecs[:, ::-1][:, :track]  # the full-data outliers' eigenvectors, largest first
+    candidates = min(len(vals), 4 * track + 10)
+
+    def measure(b: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         hb = exact_hessian(model, loss_fn, chunks(x, y, rows, int(cfg.chunk))).cpu().numpy()
         bv, bvec = np.linalg.eigh(hb)
         if b == int(c.local_law_batch):
+            square[:] += hb @ hb
             lam_min.append(float(bv[0]))
             forms.append(free.quadratic_forms(bv, bvec, u, np.where(bv[0] + deltas > 0, deltas, np.nan)))
-        return bv[::-1][:track], float(np.mean(np.sum(((hb - full_np) @ probes) ** 2, axis=0)))
+        top, overlap = track_by_overlap(reference, bv[::-1][:candidates], bvec[:, ::-1][:, :candidates])
+        return top, overlap, float(np.mean(np.sum(((hb - full_np) @ probes) ** 2, axis=0)))
 
-    tops, noise = _batch_loop(cfg, n, sizes, measure)
+    tops, overlaps, noise = _batch_loop(cfg, n, sizes, measure)
     return {
         "full_desc": vals[::-1],
+        "overlaps": overlaps,
         "detection": det,
         "bulk": Discrete.from_sample(vals[: len(vals) - det.count]),
         "num_params": len(vals),
@@ -295,7 +314,50 @@ def _measure_exact(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> 
         "noise": noise,
         "batch_lambda_min": lam_min,
         "law_inputs": (vals, vecs, u, deltas, np.array(forms)),
+        "complement": _complement_law(cfg, model, loss_fn, x, y, full_np, square, u, deltas),
     }
+
+
+#: An eigenvalue of H^2 + sum_b H_b^2 at most this fraction of the largest marks the common null space
+#: (about 1e-7 of the largest |eigenvalue| of H: round-off of float64 Hessians is far below it).
+NULL_TOL = 1e-14
+
+
+def _complement_law(
+    cfg: DictConfig,
+    model,  # noqa: ANN001
+    loss_fn,  # noqa: ANN001
+    x: torch.Tensor,
+    y: torch.Tensor,
+    full: np.ndarray,
+    square: np.ndarray,
+    u: np.ndarray,
+    deltas: np.ndarray,
+) -> dict[str, Any]:
+    """The local law on the complement of the common null space of H and the local-law batch
+    Hessians (CLAIMS.md, ``local-law-network``): there H_b = H = 0 exactly, so the isotropic model
+    H_b = A + sX cannot hold. The null space is that of H^2 + sum_b H_b^2 (``square`` holds the
+    sum over batches); a second pass over the same seeded batches projects each H_b onto the
+    complement Q, estimates s^2 = mean ||Q^T (H_b - H) Q v||^2 there (random unit v) and forms the
+    damped-inverse quadratic forms of Q^T u."""
+    c, n, b = cfg.network, len(x), int(cfg.network.local_law_batch)
+    mv, mvec = np.linalg.eigh(full @ full + square)
+    q = mvec[:, mv > NULL_TOL * mv[-1]]
+    a = q.T @ full @ q
+    vals, vecs = np.linalg.eigh(a)
+    u_c = q.T @ u
+    probes = _probes(q.shape[1], int(c.probes), int(c.seed))
+    forms, s2 = [], []
+    for rows in batch_indices(n, b, int(c.batches), int(c.seed) + b):  # the batches of _batch_loop
+        hb = q.T @ exact_hessian(model, loss_fn, chunks(x, y, rows, int(cfg.chunk))).cpu().numpy() @ q
+        bv, bvec = np.linalg.eigh(hb)
+        forms.append(free.quadratic_forms(bv, bvec, u_c, np.where(bv[0] + deltas > 0, deltas, np.nan)))
+        s2.append(float(np.mean(np.sum(((hb - a) @ probes) ** 2, axis=0))))
+    law = _network_law(vals, vecs, u_c, deltas, np.array(forms), float(np.mean(s2)), b)
+    log.info("local law on the complement of a %d-dimensional common null space: s^2 = %.3g",
+             full.shape[0] - q.shape[1], law["s2"])
+    return {**law, "null_dim": int(full.shape[0] - q.shape[1]), "dim": int(q.shape[1]),
+            "null_tol": NULL_TOL, "u_norm_on_complement": np.linalg.norm(u_c, axis=0).tolist()}
 
 
 def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> dict[str, Any]:  # noqa: ANN001
@@ -327,15 +389,20 @@ def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -
         _probes(full.size, int(c.probes), int(c.seed)), dtype=full.dtype, device=full.device
     )
     h_probes = full.matmat(probes)
+    reference = top_eigenpairs(full, track, int(lz.num_steps), int(c.seed), tol=float(lz.tol)).vectors.T
+    candidates = min(full.size, 2 * track + 2)
 
-    def measure(b: int, rows: np.ndarray) -> tuple[np.ndarray, float]:  # noqa: ARG001 - every b alike
+    def measure(b: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:  # noqa: ARG001
         hb = op(rows)
         s2 = float(((hb.matmat(probes) - h_probes) ** 2).sum(0).mean())
-        return top_eigenpairs(hb, track, int(lz.num_steps), int(c.seed), tol=float(lz.tol)).values, s2
+        pairs = top_eigenpairs(hb, candidates, int(lz.num_steps), int(c.seed), tol=float(lz.tol))
+        top, overlap = track_by_overlap(reference, pairs.values, pairs.vectors.T)
+        return top, overlap, s2
 
-    tops, noise = _batch_loop(cfg, n, sizes, measure)
+    tops, overlaps, noise = _batch_loop(cfg, n, sizes, measure)
     return {
         "full_desc": np.sort(run.ritz_values[run.converged])[::-1],
+        "overlaps": overlaps,
         "detection": det,
         "bulk": bulk,
         "num_params": full.size,
@@ -373,7 +440,8 @@ def outlier_shift_network(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np
     xb, law_b = 1 / sizes - 1 / n, int(c.local_law_batch)
     s2_b = np.array([np.mean(v) for v in noise])
     sigma2, noise_r2 = origin_fit(xb, s2_b)  # s_b^2 = sigma^2 x_b, through 0
-    mean_top = np.array([t.mean(0) for t in tops])  # (B, max(track, 1))
+    mean_top = np.array([t.mean(0) for t in tops])  # (B, max(track, 1)), tracked by overlap
+    mean_overlap = np.array([o.mean(0) for o in m["overlaps"]])  # (B, max(track, 1))
     outl = []
     for i in range(track):
         intercept, slope, r2 = linear_fit(xb, mean_top[:, i])
@@ -389,6 +457,7 @@ def outlier_shift_network(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np
                 "slope_predicted": kappa_pred,
                 "slope_ratio": slope / kappa_pred,
                 "predicted": [p.exact for p in pred],
+                "overlap_per_batch_size": mean_overlap[:, i].tolist(),
             }
         )
     stats = {
@@ -399,6 +468,7 @@ def outlier_shift_network(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np
         "method": method,
         "batch_sizes": sizes.tolist(),
         "batches": int(c.batches),
+        "tracking": "eigenvector overlap",
         "full_outliers": det.count,
         "full_edge": det.edge,
         "sigma2": sigma2,
@@ -413,6 +483,8 @@ def outlier_shift_network(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np
             "computed": False,
             "why": "damped inverses need the dense batch Hessian (method=exact)",
         },
+        "local_law_complement": m.get("complement")
+        or {"batch_size": law_b, "computed": False, "why": "damped inverses need the dense batch Hessian"},
         "batch_lambda_min": m["batch_lambda_min"],
         "full_top": m["full_desc"][:20].tolist(),
     }
@@ -422,10 +494,12 @@ def outlier_shift_network(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np
         "s2": s2_b,
         "full_top": m["full_desc"][:20],
         "mean_top": mean_top,
+        "mean_overlap": mean_overlap,
         "se_top": np.array([t.std(0, ddof=1) / np.sqrt(len(t)) for t in tops]),
     }
-    for key in [k for k in stats["local_law"] if k.startswith("_")]:
-        samples[f"law{key}"] = np.asarray(stats["local_law"].pop(key), float)
+    for part, prefix in (("local_law", "law"), ("local_law_complement", "law_complement")):
+        for key in [k for k in stats[part] if k.startswith("_")]:
+            samples[f"{prefix}{key}"] = np.asarray(stats[part].pop(key), float)
     return stats, samples
 
 
@@ -448,7 +522,9 @@ def _network_law(
     det = np.full((len(deltas), u.shape[1]), np.nan)
     det[ok] = free.quadratic_forms(vals, vecs, u, d_eff[ok])
     naive = free.quadratic_forms(vals, vecs, u, np.where(deltas + vals[0] > 0, deltas, np.nan))
-    emp = np.nanmean(forms, 0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():  # a δ below every batch's -λ_min: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        emp = np.nanmean(forms, 0)
     summary = _law_summary(deltas[ok], d_eff[ok], emp[ok], det[ok], naive[ok]) if ok.any() else {}
     return {
         "batch_size": b,
@@ -479,8 +555,12 @@ def _default_dtype(dtype: torch.dtype) -> Iterator[None]:
 
 
 #: The tasks' runners; the synthetic ones need no trained network (and run on the CPU).
-TASKS = {"outlier_shift_synthetic": outlier_shift_synthetic, "local_law_synthetic": local_law_synthetic,
-         "outlier_shift_network": outlier_shift_network, "outlier_count": outlier_count}
+TASKS = {
+    "outlier_shift_synthetic": outlier_shift_synthetic,
+    "local_law_synthetic": local_law_synthetic,
+    "outlier_shift_network": outlier_shift_network,
+    "outlier_count": outlier_count,
+}
 SYNTHETIC = ("outlier_shift_synthetic", "local_law_synthetic")
 
 
@@ -499,9 +579,6 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     }
     device = "cpu" if task in SYNTHETIC else str(resolve_device(cfg.device))
     return int(seeds[task]), device
-
-
-
 
 
 def write_diverged(cfg: DictConfig, out_dir: Path, record: dict) -> None:
