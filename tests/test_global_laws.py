@@ -46,7 +46,8 @@ def test_trim_top_removes_exactly_the_asked_mass():
 def test_semicircle_cdf_integrates_its_density(m, r):
     for x in (m - 0.7 * r, m, m + 0.3 * r):
         assert global_laws.semicircle_cdf(x, m, r) == pytest.approx(
-            quad(global_laws.semicircle_pdf, m - r, x, args=(m, r))[0], abs=1e-10)
+            quad(global_laws.semicircle_pdf, m - r, x, args=(m, r))[0], abs=1e-10
+        )
     assert global_laws.semicircle_cdf(m + r, m, r) == 1.0
     assert global_laws.semicircle_cdf(m - 2 * r, m, r) == 0.0
 
@@ -100,8 +101,9 @@ def test_marchenko_pastur_fit_recovers_a_wishart_sample(q, method):
 def test_family_fit_recovers_the_shape_and_zero_atom_of_its_own_sample():
     ev = families.sample("wishart_product", {"depth": 2, "ratio": 0.5}, 400, 2, seed=5)
     law = Discrete.from_sample(global_laws.snap_zeros(ev, 1e-9) * 7.0)
-    fam = families.fit_family(law, "wishart_product", {"depth": [1, 2, 3], "ratio": [0.25, 0.5, 1.0]},
-                                    400, 2, seed=1)
+    fam = families.fit_family(
+        law, "wishart_product", {"depth": [1, 2, 3], "ratio": [0.25, 0.5, 1.0]}, 400, 2, seed=1
+    )
     best, fits = fam.best, fam.fits
     assert (best.params["depth"], best.params["ratio"]) == (2.0, 0.5)
     assert best.params["zero_weight"] == pytest.approx(0.5, abs=0.01)
@@ -114,8 +116,9 @@ def test_family_fit_recovers_the_shape_and_zero_atom_of_its_own_sample():
 def test_fuss_catalan_moments_of_square_wishart_products():
     rng = np.random.default_rng(2)
     for depth in (1, 2, 3):
-        ev = np.concatenate([np.linalg.eigvalsh(ensembles.wishart_product([300] * (depth + 1), rng))
-                             for _ in range(3)])
+        ev = np.concatenate(
+            [np.linalg.eigvalsh(ensembles.wishart_product([300] * (depth + 1), rng)) for _ in range(3)]
+        )
         for k in (1, 2, 3):
             want = ensembles.fuss_catalan(k, depth)
             assert np.mean(ev**k) == pytest.approx(want, rel=0.05 * k), (depth, k)
@@ -136,8 +139,12 @@ def test_bauer_golinelli_check_values_and_a_sampled_diluted_wigner():
     c = np.linspace(0.1, math.e, 20)
     assert np.all(ensembles.bauer_golinelli(c) >= np.exp(-c))  # isolated vertices are a lower bound
     rng = np.random.default_rng(4)
-    zero = np.mean([np.mean(np.abs(ev) <= 1e-9 * np.abs(ev).max()) for ev in
-                    (np.linalg.eigvalsh(ensembles.percolated_wigner(2000, 1.0, rng)) for _ in range(2))])
+    zero = np.mean(
+        [
+            np.mean(np.abs(ev) <= 1e-9 * np.abs(ev).max())
+            for ev in (np.linalg.eigvalsh(ensembles.percolated_wigner(2000, 1.0, rng)) for _ in range(2))
+        ]
+    )
     assert zero == pytest.approx(ensembles.bauer_golinelli(1.0), abs=0.02)
     with pytest.raises(ValueError, match="c <= e"):
         ensembles.bauer_golinelli(3.0)
@@ -145,8 +152,11 @@ def test_bauer_golinelli_check_values_and_a_sampled_diluted_wigner():
 
 def test_unit_variance_of_wigner_products_and_diluted_wigner():
     rng = np.random.default_rng(5)
-    for mat in (ensembles.wigner_product(400, 2, rng), ensembles.wigner_product(400, 3, rng),
-                ensembles.percolated_wigner(1000, 4.0, rng)):
+    for mat in (
+        ensembles.wigner_product(400, 2, rng),
+        ensembles.wigner_product(400, 3, rng),
+        ensembles.percolated_wigner(1000, 4.0, rng),
+    ):
         assert np.allclose(mat, mat.T)
         ev = np.linalg.eigvalsh(mat)
         assert abs(ev.mean()) < 0.05 and np.mean(ev**2) == pytest.approx(1.0, rel=0.1)
@@ -158,3 +168,19 @@ def test_index_fraction_under_the_semicircle_has_the_layered_threshold():
     alpha = layered.semicircle_index(e, p)
     assert np.all(alpha[e < -pspin.e_inf(p)] == 0) and np.all(alpha[e > -pspin.e_inf(p) + 1e-3] > 0)
     assert alpha[-1] == pytest.approx(0.5) and np.all(np.diff(alpha) >= 0)
+
+
+def test_the_scale_search_is_widened_off_its_boundary():
+    """95% of the mass a uniform shape scaled by 1e-4, 1% at 100: the second-moment start is e^11 too
+    large. Without widening the fit ends on the search's lower end (on_boundary, KS 0.50); widened
+    three times it finds the scale (KS 0.016)."""
+    rng = np.random.default_rng(0)
+    shape = global_laws.Discrete.from_sample(rng.uniform(1, 2, 2000) / np.sqrt(7 / 3))
+    law = global_laws.Discrete.from_sample(
+        np.concatenate([rng.uniform(1, 2, 1980) * 1e-4, np.full(20, 100.0)])
+    )
+    stuck = global_laws.fit_scaled_shape(law, shape, "uniform", {}, max_widen=0)
+    free = global_laws.fit_scaled_shape(law, shape, "uniform", {}, max_widen=3)
+    assert stuck.on_boundary and stuck.ks > 0.4
+    assert not free.on_boundary and free.ks < 0.05
+    assert free.params["scale"] == pytest.approx(1e-4 * np.sqrt(7 / 3), rel=0.1)

@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import pytest
-from claim_check import Case, check
+from claim_check import Case, check, row
 
 
-def _fit(rmt: float, product: float | None = 0.3, percolated: float | None = 0.3, run: str = "mlp") -> dict:
+def _fit(
+    rmt: float,
+    product: float | None = 0.3,
+    percolated: float | None = 0.3,
+    run: str = "mlp",
+    method: str = "exact",
+    boundary: bool = False,
+) -> dict:
     law = {"ks": rmt, "law": "semicircle", "method": "lsq"}
+
+    def fam(ks: float | None, name: str) -> dict | None:
+        return (
+            None if ks is None else {"ks": ks, "law": name, "params": {"scale": 1.0}, "on_boundary": boundary}
+        )
+
     return {
         "kind": "global_density",
         "run": run,
         "matrix": "hessian",
         "checkpoint": "final",
-        "method": "exact",
+        "full": method != "exact",
+        "method": method,
         "best_rmt": law,
-        "best_product": {"ks": product, "params": {}} if product is not None else None,
-        "best_percolated": {"ks": percolated, "params": {}} if percolated is not None else None,
+        "best_product": fam(product, "wigner_product"),
+        "best_percolated": fam(percolated, "percolated_wigner"),
     }
 
 
@@ -64,3 +78,17 @@ CASES = {
 @pytest.mark.parametrize("cid", list(CASES))
 def test_rule_passes_inside_and_fails_outside_its_threshold(cid):
     check(cid, CASES[cid])
+
+
+def test_exact_spectra_decide_and_a_quadrature_beside_them_is_only_reported():
+    """CLAIMS.md v2: where a network has an exact spectrum, its Lanczos quadrature does not decide."""
+    got = row("global-not-rmt", [_fit(0.2), _fit(0.1, method="slq")])
+    assert got.verdict == "PASS" and "reported, not deciding" in got.detail
+    got = row("product-percolated-fit", [_fit(0.2, 0.1), _fit(0.1, 0.2, method="slq")])
+    assert got.verdict == "PASS"
+    # a network with only a quadrature (paper scale) is decided on it
+    assert row("global-not-rmt", [_fit(0.2), _fit(0.1, run="vgg16", method="slq")]).verdict == "FAIL"
+
+
+def test_a_family_fit_on_a_search_boundary_does_not_count():
+    assert row("product-percolated-fit", [_fit(0.2, 0.1, 0.1, boundary=True)]).verdict == "FAIL"

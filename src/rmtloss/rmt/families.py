@@ -72,7 +72,7 @@ class FamilyFit:
     """A family fitted over its shape grid.
 
     Attributes:
-        best: the member with the smallest least-squares objective (not KS).
+        best: the converged member with the smallest KS distance.
         fits: every member's fit, in grid order.
         shape: the best member's shape law (what its CDF and density are drawn from).
     """
@@ -91,8 +91,11 @@ def fit_family(
     seed: int,
     zero_cut: float = 1e-9,
 ) -> FamilyFit:
-    """Fit every member of ``family`` on ``grid``; the best is chosen by the fit's objective."""
+    """Fit every member of ``family`` on ``grid`` (scale and zero weight by least squares on the
+    distribution function); the best member is the one with the smallest KS distance, the criterion
+    that also picks the best semicircle / Marchenko–Pastur fit. Members whose scale search ended on
+    a boundary are passed over while any other converged."""
     shapes = [shape_law(sample(family, p, n, count, seed), zero_cut) for p in members(grid)]
     fits = [fit_scaled_shape(law, sh, family, p) for sh, p in zip(shapes, members(grid), strict=True)]
-    i = min(range(len(fits)), key=lambda j: fits[j].lsq)
+    i = min(range(len(fits)), key=lambda j: (fits[j].on_boundary, fits[j].ks))
     return FamilyFit(fits[i], fits, shapes[i])

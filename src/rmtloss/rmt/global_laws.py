@@ -171,6 +171,8 @@ class LawFit:
         method: ``moments`` or ``cdf`` (least squares on distribution functions).
         ks, w1: Kolmogorov–Smirnov and Wasserstein-1 distances to the spectrum.
         lsq: mean squared CDF difference at the spectrum's quantiles (the fit's objective).
+        on_boundary: the fit's minimum lies on an end of its parameter search even after widening
+            (the fit did not converge; the global-density claims leave it out).
     """
 
     law: str
@@ -179,6 +181,7 @@ class LawFit:
     ks: float
     w1: float
     lsq: float
+    on_boundary: bool = False
 
 
 def _lsq(law: Discrete, points: np.ndarray, cdf: Cdf) -> float:
@@ -280,13 +283,20 @@ def atom_mixture(shape: Discrete, scale: float, zero_weight: float) -> Cdf:
 
 
 def fit_scaled_shape(
-    law: Discrete, shape: Discrete, name: str, shape_params: dict[str, float], num_points: int = 512
+    law: Discrete,
+    shape: Discrete,
+    name: str,
+    shape_params: dict[str, float],
+    num_points: int = 512,
+    max_widen: int = 3,
 ) -> LawFit:
     r"""Fit scale :math:`s` and zero weight :math:`w` of :math:`w\delta_0 + (1-w)\mu(\cdot/s)`.
 
     Least squares on the distribution function at the spectrum's quantiles: for each s the best
-    w is closed-form (a projection, clipped to [0, 1]); log s is searched on a grid around the
-    second-moment match and refined by a bounded scalar search.
+    w is closed-form (a projection, clipped to [0, 1]); log s is searched on a grid of step 0.1
+    around the second-moment match, from -4 to 4 and widened by 4 at an end where the minimum sits
+    (up to ``max_widen`` times; still at an end: ``on_boundary``), then refined by a bounded scalar
+    search between the grid neighbours.
     """
     pts = law.quantiles(num_points)
     target = law.cdf(pts)
@@ -300,12 +310,20 @@ def fit_scaled_shape(
         return w, float(np.mean((target - g - w * d) ** 2))
 
     s0 = math.sqrt(law.moment(2) / max(shape.moment(2), 1e-300))
-    logs = math.log(s0) + np.linspace(-4, 4, 81)
+    logs = list(math.log(s0) + np.linspace(-4, 4, 81))
     errs = [best_w(math.exp(t))[1] for t in logs]
+    for _ in range(max_widen):
+        i = int(np.argmin(errs))
+        if 0 < i < len(logs) - 1:
+            break
+        more = logs[0] - np.linspace(4, 0.1, 40) if i == 0 else logs[-1] + np.linspace(0.1, 4, 40)
+        new_errs = [best_w(math.exp(t))[1] for t in more]
+        logs, errs = ([*more, *logs], [*new_errs, *errs]) if i == 0 else ([*logs, *more], [*errs, *new_errs])
     i = int(np.argmin(errs))
+    on_boundary = i in (0, len(logs) - 1)
     res = minimize_scalar(
         lambda t: best_w(math.exp(t))[1],
-        bounds=(logs[max(i - 1, 0)], logs[min(i + 1, 80)]),
+        bounds=(logs[max(i - 1, 0)], logs[min(i + 1, len(logs) - 1)]),
         method="bounded",
         options={"xatol": 1e-6},
     )
@@ -320,6 +338,7 @@ def fit_scaled_shape(
         ks(law, cdf),
         w1(law, cdf, min(lo, 0.0), max(hi, 0.0)),
         err,
+        on_boundary,
     )
 
 

@@ -84,7 +84,15 @@ def load_spectrum(
 
 
 def _fit_dict(f: LawFit) -> dict[str, Any]:
-    return {"law": f.law, "params": f.params, "method": f.method, "ks": f.ks, "w1": f.w1, "lsq": f.lsq}
+    return {
+        "law": f.law,
+        "params": f.params,
+        "method": f.method,
+        "ks": f.ks,
+        "w1": f.w1,
+        "lsq": f.lsq,
+        "on_boundary": f.on_boundary,
+    }
 
 
 def _bin_masses(cdf: global_laws.Cdf, edges: np.ndarray) -> np.ndarray:
@@ -112,7 +120,9 @@ def global_density(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarra
     nonzero = Discrete.from_sample(law.values[law.values != 0], law.weights[law.values != 0])
     best_rmt = min(rmt_fits.values(), key=lambda x: x.ks)
     best = {
-        grp: min((fams[n] for n in names if n in fams), key=lambda x: x.best.ks, default=None)
+        grp: min(
+            (fams[n] for n in names if n in fams), key=lambda x: (x.best.on_boundary, x.best.ks), default=None
+        )
         for grp, names in (("product", families.PRODUCT), ("percolated", families.PERCOLATED))
     }
     stats = {
@@ -391,8 +401,12 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int | None, str]:
     return int(seeds[task]), "cpu"
 
 
-main = stage("densities", "densities", work,
-             diverged=lambda cfg, out_dir, record: write_diverged_stats(out_dir, "global_density", record))
+main = stage(
+    "densities",
+    "densities",
+    work,
+    diverged=lambda cfg, out_dir, record: write_diverged_stats(out_dir, "global_density", record),
+)
 
 if __name__ == "__main__":
     main()
