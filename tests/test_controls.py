@@ -49,14 +49,34 @@ def _padded(spectra: list[np.ndarray], share: float) -> list[np.ndarray]:
 def _write(path: Path, name: str, spectra: list[np.ndarray], *, matrix: str, full: bool, model: str) -> None:
     """``spectra`` as the spectra stage writes them (one row per batch)."""
     ev = np.stack([np.sort(e) for e in spectra])
-    ExactSpectra(eigenvalues=ev, batch_indices=np.zeros((len(ev), 0 if full else 64), dtype=np.int64),
-                 seconds=np.zeros(len(ev)), run=name, model=model, data="control", task="classification",
-                 checkpoint="final", matrix=matrix, split="train", num_classes=10, batch_size=64, full=full,
-                 seed=0).save(path)
+    ExactSpectra(
+        eigenvalues=ev,
+        batch_indices=np.zeros((len(ev), 0 if full else 64), dtype=np.int64),
+        seconds=np.zeros(len(ev)),
+        run=name,
+        model=model,
+        data="control",
+        task="classification",
+        checkpoint="final",
+        matrix=matrix,
+        split="train",
+        num_classes=10,
+        batch_size=64,
+        full=full,
+        seed=0,
+    ).save(path)
 
 
-def _staged(tmp_path: Path, name: str, spectra: list[np.ndarray], stage: str, *overrides: str,
-            matrix: str = "hessian", full: bool = False, model: str = "mlp") -> dict:
+def _staged(
+    tmp_path: Path,
+    name: str,
+    spectra: list[np.ndarray],
+    stage: str,
+    *overrides: str,
+    matrix: str = "hessian",
+    full: bool = False,
+    model: str = "mlp",
+) -> dict:
     """Write ``spectra`` as a spectra file, run ``stage`` on it as the workflow would, return its record."""
     path = tmp_path / f"{name}.npz"
     _write(path, name, spectra, matrix=matrix, full=full, model=model)
@@ -83,10 +103,15 @@ def goe(tmp_path_factory) -> dict:
 def test_ratio_claims_pass_on_goe_and_fail_on_poisson_gue_and_superposed_goe(tmp_path, cid, matrix):
     positive = _analysed(tmp_path, "goe", goe_eigenvalues(N, COUNT, 1), matrix=matrix)
     assert _verdict(cid, [positive]) == "PASS"
-    superposed = [np.concatenate(pair) for pair in zip(goe_eigenvalues(N // 2, COUNT, 2),
-                                                       goe_eigenvalues(N // 2, COUNT, 3), strict=True)]
-    for name, spectra in [("poisson", poisson_points(N, COUNT, 4)), ("gue", _gue(N, COUNT, 5)),
-                          ("superposed", superposed)]:
+    superposed = [
+        np.concatenate(pair)
+        for pair in zip(goe_eigenvalues(N // 2, COUNT, 2), goe_eigenvalues(N // 2, COUNT, 3), strict=True)
+    ]
+    for name, spectra in [
+        ("poisson", poisson_points(N, COUNT, 4)),
+        ("gue", _gue(N, COUNT, 5)),
+        ("superposed", superposed),
+    ]:
         assert _verdict(cid, [_analysed(tmp_path, name, spectra, matrix=matrix)]) == "FAIL", name
 
 
@@ -121,11 +146,20 @@ def test_zero_mass_passes_with_thirty_percent_exact_zeros_and_fails_on_goe(goe, 
 
 # -- global densities (Granziol, Beyond RMT): spectra files through the densities stage ------------
 
+
 def _fitted(tmp_path: Path, name: str, spectra: list[np.ndarray]) -> dict:
     """The global fits of ``spectra`` (the densities stage, with small family samples; no outliers
     removed: the controls have none)."""
-    return _staged(tmp_path, name, spectra, "densities", "task=global_density", "outliers=0", "fit.n=300",
-                   "fit.samples=1")
+    return _staged(
+        tmp_path,
+        name,
+        spectra,
+        "densities",
+        "task=global_density",
+        "outliers=0",
+        "fit.n=300",
+        "fit.samples=1",
+    )
 
 
 def _wishart_products(depth: int, n: int, inner: int, count: int, seed: int) -> list[np.ndarray]:
@@ -150,3 +184,86 @@ def test_spectra_too_short_to_unfold_one_by_one_are_still_analysed(tmp_path):
     short = _analysed(tmp_path, "short", goe_eigenvalues(6, 4, 13))  # 6 levels: ratios yes, unfolding no
     assert short["unfolded_spectrum"] is None and short["ratios"]["n_ratios"] > 0
     assert _verdict("unfolded-wigner", [short]) == "not run"
+
+
+def _gp_record(name: str, ev: np.ndarray) -> dict:
+    """A gp_model record of one setting whose sampled spectra are ``ev`` (the densities stage's own
+    per-setting code)."""
+    from rmtloss.stages.densities import gp_row
+
+    row, _ = gp_row(name, ev, 1e-10, 0)
+    return {"kind": "gp_model", "settings": [row]}
+
+
+def test_gp_local_goe_passes_on_smeared_goe_and_fails_on_plain_goe():
+    """CLAIMS.md: + GOE samples each shifted by an independent N(0, 1) offset (GOE locally, a
+    Gaussian-smeared semicircle globally, far from the radius-max|lambda| overlay); - plain GOE (the
+    overlay fits)."""
+    ev = np.stack(goe_eigenvalues(300, 60, 3))
+    ev = ev / np.abs(ev).max()
+    offsets = np.random.default_rng(4).standard_normal((len(ev), 1))
+    smeared = _gp_record("smeared", ev + offsets)
+    plain = _gp_record("plain", ev)
+    assert _verdict("gp-local-goe", [smeared]) == "PASS", smeared["settings"][0]["ks_semicircle_max_eig"]
+    assert _verdict("gp-local-goe", [plain]) == "FAIL", plain["settings"][0]["ks_semicircle_max_eig"]
+
+
+SHIFT_P, SHIFT_N, SHIFT_SIGMA2 = 300, 2000, 20.0
+
+
+def _shift_cfg():  # noqa: ANN202
+    from omegaconf import OmegaConf
+
+    return OmegaConf.create(
+        {
+            "detect": {"kappa": 1.0},
+            "network": {
+                "batch_sizes": [16, 32, 64, 128, 256, 512],
+                "batches": 10,
+                "track": 2,
+                "probes": 20,
+                "local_law_batch": 128,
+                "deltas": [0.05, 0.1, 0.2, 0.5, 1.0],
+                "seed": 0,
+            },
+        }
+    )
+
+
+def _shift_record(noise: str) -> dict:
+    """outlier_shift_network's record (the stage's own code after the Hessians) of a synthetic
+    A + s(b) X: A = diag(6, 4, a Marchenko-Pastur bulk), s(b)^2 = sigma^2 (1/b - 1/N), X a GOE matrix
+    (delocalised, the model) or sqrt(P) e_j e_j^T for a random j (rank one, localised; the same
+    E ||X v||^2 = 1 for a random unit v)."""
+    from rmtloss.stages.outliers import outlier_shift_matrices
+
+    rng = np.random.default_rng(0)
+    a = np.diag(np.concatenate([[6.0, 4.0], mp_bulk(SHIFT_P - 2, 0.5, rng)]))
+
+    def batch(rows: np.ndarray) -> np.ndarray:
+        r = np.random.default_rng(int(rows.sum()) + 7919 * len(rows))
+        s = np.sqrt(SHIFT_SIGMA2 * (1 / len(rows) - 1 / SHIFT_N))
+        if noise == "goe":
+            return a + s * goe_matrix(SHIFT_P, r) / np.sqrt(SHIFT_P)
+        x = np.zeros_like(a)
+        j = r.integers(SHIFT_P)
+        x[j, j] = np.sqrt(SHIFT_P)
+        return a + s * x
+
+    stats, _ = outlier_shift_matrices(_shift_cfg(), a, rng.standard_normal(SHIFT_P), batch, SHIFT_N)
+    return {"kind": "outlier_shift_network", "run_name": f"synthetic_{noise}", **stats}
+
+
+def test_outlier_shift_network_passes_on_delocalised_and_fails_on_rank_one_batch_noise():
+    """CLAIMS.md: + synthetic A + s(b) X through the same pipeline; - rank-one (localised) batch noise,
+    which moves no outlier the way free convolution predicts."""
+    good, bad = _shift_record("goe"), _shift_record("rank_one")
+    assert _verdict("outlier-shift-network", [good]) == "PASS", [
+        (o["slope_fit"], o["slope_predicted"], o["r2"]) for o in good["outliers"]
+    ]
+    assert _verdict("outlier-shift-network", [bad]) == "FAIL"
+    # the same records control local-law-network: the damped inverses of A + s X follow the local law
+    # (off the null space, here empty); under rank-one noise they do not
+    assert good["local_law_complement"]["null_dim"] == 0
+    assert _verdict("local-law-network", [good]) == "PASS"
+    assert _verdict("local-law-network", [bad]) == "FAIL"

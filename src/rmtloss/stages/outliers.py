@@ -273,19 +273,24 @@ def _batch_loop(
     return tops, overlaps, noise
 
 
-def _measure_exact(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> dict[str, Any]:  # noqa: ANN001
+BatchHessian = Callable[[np.ndarray], np.ndarray]
+"""The dense Hessian (P x P, float64) of the batch of training rows given."""
+
+
+def _measure_exact(
+    cfg: DictConfig,
+    full_np: np.ndarray,
+    grad: np.ndarray,
+    batch_hessian: BatchHessian,
+    n: int,
+    sizes: np.ndarray,
+) -> dict[str, Any]:
     """Dense full-data and batch Hessians: eigenvalues, noise products, damped-inverse forms."""
-    c, n = cfg.network, len(x)
-    op = HessianOperator(
-        model, loss_fn, chunks(x, y, np.arange(n), int(cfg.chunk)), check_deterministic=False
-    )
-    full = op.to_dense()
-    vals, vecs = (t.cpu().numpy() for t in torch.linalg.eigh(full))
-    full_np = full.cpu().numpy()
+    c = cfg.network
+    vals, vecs = np.linalg.eigh(full_np)
     det = detect_outliers(vals, kappa=float(cfg.detect.kappa))
     track = max(min(det.count, int(c.track)), 1)
     probes = _probes(len(vals), int(c.probes), int(c.seed))
-    grad = op.gradient().cpu().numpy()
     u = np.stack([grad / np.linalg.norm(grad), probes[:, 0]], axis=1)
     deltas = np.asarray(c.deltas, float)
     forms, lam_min, square = [], [], np.zeros_like(full_np)
@@ -294,7 +299,7 @@ def _measure_exact(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> 
     candidates = min(len(vals), 4 * track + 10)
 
     def measure(b: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        hb = exact_hessian(model, loss_fn, chunks(x, y, rows, int(cfg.chunk))).cpu().numpy()
+        hb = batch_hessian(rows)
         bv, bvec = np.linalg.eigh(hb)
         if b == int(c.local_law_batch):
             square[:] += hb @ hb
@@ -314,7 +319,7 @@ def _measure_exact(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> 
         "noise": noise,
         "batch_lambda_min": lam_min,
         "law_inputs": (vals, vecs, u, deltas, np.array(forms)),
-        "complement": _complement_law(cfg, model, loss_fn, x, y, full_np, square, u, deltas),
+        "complement": _complement_law(cfg, batch_hessian, n, full_np, square, u, deltas),
     }
 
 
@@ -325,10 +330,8 @@ NULL_TOL = 1e-14
 
 def _complement_law(
     cfg: DictConfig,
-    model,  # noqa: ANN001
-    loss_fn,  # noqa: ANN001
-    x: torch.Tensor,
-    y: torch.Tensor,
+    batch_hessian: BatchHessian,
+    n: int,
     full: np.ndarray,
     square: np.ndarray,
     u: np.ndarray,
@@ -340,7 +343,7 @@ def _complement_law(
     sum over batches); a second pass over the same seeded batches projects each H_b onto the
     complement Q, estimates s^2 = mean ||Q^T (H_b - H) Q v||^2 there (random unit v) and forms the
     damped-inverse quadratic forms of Q^T u."""
-    c, n, b = cfg.network, len(x), int(cfg.network.local_law_batch)
+    c, b = cfg.network, int(cfg.network.local_law_batch)
     mv, mvec = np.linalg.eigh(full @ full + square)
     q = mvec[:, mv > NULL_TOL * mv[-1]]
     a = q.T @ full @ q
@@ -349,15 +352,23 @@ def _complement_law(
     probes = _probes(q.shape[1], int(c.probes), int(c.seed))
     forms, s2 = [], []
     for rows in batch_indices(n, b, int(c.batches), int(c.seed) + b):  # the batches of _batch_loop
-        hb = q.T @ exact_hessian(model, loss_fn, chunks(x, y, rows, int(cfg.chunk))).cpu().numpy() @ q
+        hb = q.T @ batch_hessian(rows) @ q
         bv, bvec = np.linalg.eigh(hb)
         forms.append(free.quadratic_forms(bv, bvec, u_c, np.where(bv[0] + deltas > 0, deltas, np.nan)))
         s2.append(float(np.mean(np.sum(((hb - a) @ probes) ** 2, axis=0))))
     law = _network_law(vals, vecs, u_c, deltas, np.array(forms), float(np.mean(s2)), b)
-    log.info("local law on the complement of a %d-dimensional common null space: s^2 = %.3g",
-             full.shape[0] - q.shape[1], law["s2"])
-    return {**law, "null_dim": int(full.shape[0] - q.shape[1]), "dim": int(q.shape[1]),
-            "null_tol": NULL_TOL, "u_norm_on_complement": np.linalg.norm(u_c, axis=0).tolist()}
+    log.info(
+        "local law on the complement of a %d-dimensional common null space: s^2 = %.3g",
+        full.shape[0] - q.shape[1],
+        law["s2"],
+    )
+    return {
+        **law,
+        "null_dim": int(full.shape[0] - q.shape[1]),
+        "dim": int(q.shape[1]),
+        "null_tol": NULL_TOL,
+        "u_norm_on_complement": np.linalg.norm(u_c, axis=0).tolist(),
+    }
 
 
 def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> dict[str, Any]:  # noqa: ANN001
@@ -432,7 +443,38 @@ def outlier_shift_network(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np
     sizes = np.asarray(c.batch_sizes, int)
     require(sizes.max() < n, "network.batch_sizes", f"the largest must be below the {n} training samples")
     require(int(c.local_law_batch) in sizes, "network.local_law_batch", "must be one of network.batch_sizes")
-    m = (_measure_exact if method == "exact" else _measure_lanczos)(cfg, model, loss_fn, x, y, sizes)
+    if method == "exact":
+        op = HessianOperator(
+            model, loss_fn, chunks(x, y, np.arange(n), int(cfg.chunk)), check_deterministic=False
+        )
+
+        def batch_hessian(rows: np.ndarray) -> np.ndarray:
+            return exact_hessian(model, loss_fn, chunks(x, y, rows, int(cfg.chunk))).cpu().numpy()
+
+        m = _measure_exact(
+            cfg, op.to_dense().cpu().numpy(), op.gradient().cpu().numpy(), batch_hessian, n, sizes
+        )
+    else:
+        m = _measure_lanczos(cfg, model, loss_fn, x, y, sizes)
+    stats, samples = _shift_record(cfg, m, n, sizes, method)
+    return {"run": str(cfg.runs[0]), "run_name": run_folder_name(cfg.runs[0]), **stats}, samples
+
+
+def outlier_shift_matrices(
+    cfg: DictConfig, full: np.ndarray, grad: np.ndarray, batch_hessian: BatchHessian, n: int
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The ``outlier_shift_network`` record of given matrices: a full-data matrix, its gradient and a
+    batch matrix for any rows of n data (the exact path of a network, or a synthetic control)."""
+    sizes = np.asarray(cfg.network.batch_sizes, int)
+    return _shift_record(cfg, _measure_exact(cfg, full, grad, batch_hessian, n, sizes), n, sizes, "exact")
+
+
+def _shift_record(
+    cfg: DictConfig, m: dict[str, Any], n: int, sizes: np.ndarray, method: str
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Fits of the tracked outliers against 1/b - 1/N, the predicted slopes, the noise variance and
+    the local laws, from the measurements ``m`` of either path."""
+    c = cfg.network
     det, bulk, tops, noise = m["detection"], m["bulk"], m["tops"], m["noise"]
     track = min(det.count, int(c.track))
     if track == 0:
@@ -461,8 +503,6 @@ def outlier_shift_network(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np
             }
         )
     stats = {
-        "run": str(cfg.runs[0]),
-        "run_name": run_folder_name(cfg.runs[0]),
         "num_params": int(m["num_params"]),
         "num_data": n,
         "method": method,
