@@ -104,3 +104,19 @@ def test_zero_fraction_counts_relative_to_the_largest_eigenvalue():
     ev = np.array([0.0, 1e-12, -1e-9, 1e-5, 0.5, -1.0])
     frac = zero_fraction([ev], np.array([1e-11, 1e-8, 1e-4, 1.0]))
     np.testing.assert_allclose(frac, [2 / 6, 3 / 6, 4 / 6, 5 / 6])
+
+
+def test_the_authors_unfoldr_cuts_absolutely_and_counts_ties_as_zero_spacings():
+    """Their step counting function gives exactly-zero spacings to tied eigenvalues (the "spike at 0"
+    of their float32 figures); an absolute cut at 1e-20 removes tiny values a cut at 0 keeps."""
+    from rmtloss.rmt import authors_pooled_unfold
+
+    base = goe_eigenvalues(200, 30, 5)  # 10 spectra unfolded against a pool of 20
+    tied = [np.concatenate([ev, np.full(40, 1e-30)]) for ev in base]
+    s0 = authors_pooled_unfold(tied, 0.0)
+    s20 = authors_pooled_unfold(tied, 1e-20)
+    assert np.sum(s0 == 0) - np.sum(s20 == 0) >= 39 * 10  # 39 zero spacings per unfolded spectrum
+    assert np.sum(s20 == 0) < 0.02 * len(s20) and len(s0) == len(s20) + 10 * 40
+    # exact zeros fall to a cut at 0 already
+    zeros = [np.concatenate([ev, np.zeros(40)]) for ev in base]
+    assert len(authors_pooled_unfold(zeros, 0.0)) == len(s20)

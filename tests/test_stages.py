@@ -95,6 +95,16 @@ def test_spectra_then_analysis_on_a_trained_network(trained, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert {"stats.json", "samples.npz", "config.yaml", "provenance.json"} <= {
         p.name for p in an.iterdir()}
+    # dtype=float32 emulates the authors' pipeline: a float32 matrix and float32 eigenvalues, labelled
+    f32 = tmp_path / "f32"
+    proc = run_stage("spectra", f"run_dir={trained}", "batch.count=2", "dtype=float32",
+                     f"hydra.run.dir={f32}")
+    assert proc.returncode == 0, proc.stderr
+    with np.load(f32 / "eigenvalues.npz") as d, np.load(sp / "eigenvalues.npz") as d64:
+        assert str(d["dtype"]) == "float32" and str(d64["dtype"]) == "float64"
+        ev = d["eigenvalues"]
+        assert np.array_equal(ev.astype(np.float32).astype(np.float64), ev)
+        assert np.allclose(ev, d64["eigenvalues"], atol=1e-5 * np.abs(d64["eigenvalues"]).max())
 
 
 def test_corrupt_spectra_file_is_reported(tmp_path):

@@ -56,6 +56,8 @@ class ExactSpectra:
         batch_size: samples per batch (the split size for full data).
         full: whether the row is the full-split matrix.
         seed: the seed of the batch draw.
+        dtype: the precision of the matrices and their eigen-decomposition (``float64``, or
+            ``float32`` to emulate the authors' pipeline).
     """
 
     eigenvalues: np.ndarray
@@ -72,6 +74,7 @@ class ExactSpectra:
     batch_size: int
     full: bool
     seed: int
+    dtype: str = "float64"
 
     @property
     def num_params(self) -> int:
@@ -87,10 +90,11 @@ class ExactSpectra:
         """Read a file written by :meth:`save`."""
         raw = read_npz(path)
         check_diverged(raw)
-        missing = [k for k in cls.__dataclass_fields__ if k not in raw]
+        missing = [k for k in cls.__dataclass_fields__ if k not in raw and k != "dtype"]
         if missing:
             raise InputError(f"{path} is not a spectra file (missing {missing}); re-run spectra")
         kw = {k: raw[k] for k in ("eigenvalues", "batch_indices", "seconds")}
         kw.update({k: str(raw[k]) for k in _META})
         return cls(**kw, num_classes=int(raw["num_classes"]), batch_size=int(raw["batch_size"]),
-                   full=bool(raw["full"]), seed=int(raw["seed"]))
+                   full=bool(raw["full"]), seed=int(raw["seed"]),
+                   dtype=str(raw["dtype"]) if "dtype" in raw else "float64")  # files before the field

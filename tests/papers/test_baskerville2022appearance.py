@@ -180,3 +180,21 @@ def test_the_authors_imagenet_table_fit_is_near_their_published_parameters():
     assert ref["a"] == pytest.approx(IMAGENET_PUBLISHED["a"], rel=0.01)
     assert ref["c"] == pytest.approx(IMAGENET_PUBLISHED["c"], rel=0.02)
     assert ref["b"] == pytest.approx(IMAGENET_PUBLISHED["b"], rel=0.1)
+
+
+def test_float32_sets_emulate_the_authors_pipeline_and_never_decide():
+    """A float32 batch-Hessian set (the authors' pipeline) is left out of ratios-goe and unfolded-wigner
+    and reported in unfolded-wigner's detail."""
+    authors = {"cut_0": {"ks_goe": 0.3, "var": 2.0}, "cut_1e-20": {"ks_goe": 0.02, "var": 0.3}}
+    f32 = _set(
+        0.40,
+        dtype="float32",
+        exact_zeros_per_spectrum=12.0,
+        unfolded={"authors": authors, "dropped": {"ks_goe": 0.3}},
+        unfolded_spectrum={"dropped": {"ks_goe": 0.5, "ks_poisson": 0.1}, "kept": {"ks_goe": 0.5}},
+    )
+    assert row("ratios-goe", [_set(), f32]).verdict == "PASS"
+    got = row("unfolded-wigner", [_unfolded(0.03, 0.2), f32])
+    assert got.verdict == "PASS"
+    assert "emulated authors' pipeline mlp/hessian_final_float32 (float32, 12 exact zeros" in got.detail
+    assert "cut at 0 0.300" in got.detail and "cut at 1e-20 0.020" in got.detail

@@ -84,6 +84,7 @@ def spectra_args(wildcards):
         f"matrix={kind['matrix']}",
         f"split={kind['split']}",
         f"batch.full={str(kind['full']).lower()}",
+        f"dtype={kind.get('dtype', 'float64')}",
         f"batch.size={lz.get('batch_size', scale['batches']['size'])}",
         f"batch.count={scale['batches']['count']}",
         *(f"lanczos.{k}={v}" for k, v in lz.items() if k != "batch_size"),

@@ -40,7 +40,8 @@ class Record:
         state = "trained" if s["checkpoint"] == "final" else "at init"
         what = "GGN" if s["matrix"] == "ggn" else "Hessian"
         where = "full data" if s["full"] else f"b={s['batch_size']}"
-        return f"{s['run']}: {what}, {state}, {where}"
+        f32 = ", float32 (the authors' pipeline, reported)" if s.get("dtype") == "float32" else ""
+        return f"{s['run']}: {what}, {state}, {where}{f32}"
 
 
 def diverged_runs(records: list[Record]) -> list[str]:

@@ -36,6 +36,11 @@ def draw(records: list[Record]) -> Figure:
         ax.plot(_S, spacing_density(_S, "goe"), "k", label="Wigner surmise (GOE)")
         ax.plot(_S, spacing_density(_S, "poisson"), "C3--", label=r"Poisson $e^{-s}$")
         first = f"each {each['dropped']['ks_goe']:.3f}, " if each is not None else ""
+        authors = u.get("authors")
+        if authors and rec.stats.get("dtype") == "float32":
+            ax.hist(rec.samples["unfolded_authors_cut_0"], bins=40, range=(0, 4), density=True,
+                    histtype="step", color="C1", linestyle="--", label="authors' unfoldr, cut at 0")
+            first += f"authors' cut 0 {authors['cut_0']['ks_goe']:.3f}, "
         ax.set_title(f"{rec.label}\nKS to Wigner: {first}pooled {u['dropped']['ks_goe']:.3f}, "
                      f"kept {u['kept']['ks_goe']:.3f}", fontsize=8)
         ax.set_xlabel(r"unfolded spacing $s$")

@@ -86,11 +86,39 @@ figure(
 
 def set_name(s: Stats) -> str:
     """A spectrum set's name: run/matrix_checkpoint, with _full for the full-data matrix."""
-    return f"{s['run']}/{s['matrix']}_{s['checkpoint']}" + ("_full" if s["full"] else "")
+    return (
+        f"{s['run']}/{s['matrix']}_{s['checkpoint']}"
+        + ("_full" if s["full"] else "")
+        + ("_float32" if s.get("dtype") == "float32" else "")
+    )
 
 
 def _batch_hessians(stats: list[Stats], key: str | None = None) -> list[Stats]:
-    return [s for s in stats if s["matrix"] == "hessian" and not s["full"] and (key is None or s.get(key))]
+    """The float64 batch-Hessian sets (with ``key`` when given); float32 sets only emulate the
+    authors' pipeline and never decide."""
+    return [
+        s
+        for s in stats
+        if s["matrix"] == "hessian"
+        and not s["full"]
+        and s.get("dtype", "float64") == "float64"
+        and (key is None or s.get(key))
+    ]
+
+
+def _emulation(stats: list[Stats]) -> str:
+    """The authors' pipeline emulated (float32 batch Hessians, their unfoldr with absolute cuts 0
+    and 1e-20), reported beside unfolded-wigner."""
+    rows = [s for s in stats if s.get("dtype") == "float32" and (s.get("unfolded") or {}).get("authors")]
+    return "".join(
+        f"; emulated authors' pipeline {set_name(s)} (float32, "
+        f"{s['exact_zeros_per_spectrum']:.0f} exact zeros per spectrum): KS to Wigner with their unfoldr, "
+        "cut at 0 "
+        f"{s['unfolded']['authors']['cut_0']['ks_goe']:.3f} (spacing variance "
+        f"{s['unfolded']['authors']['cut_0']['var']:.2f}), cut at 1e-20 "
+        f"{s['unfolded']['authors']['cut_1e-20']['ks_goe']:.3f}"
+        for s in rows
+    )
 
 
 GOE_RATIO_RULE = "<r~> in [0.5107, 0.5507] and 95% bootstrap interval excluding 0.45, every set"
@@ -223,7 +251,8 @@ def unfolded_wigner(stats: list[Stats]) -> Outcome | NotRun:
             f"(exp {s['unfolded_spectrum']['dropped']['ks_poisson']:.3f}; zeros kept "
             f"{s['unfolded_spectrum']['kept']['ks_goe']:.3f}{pooled(s)})"
             for s in sets
-        ),
+        )
+        + _emulation(stats),
     )
 
 
@@ -371,8 +400,7 @@ def exp_returns(stats: list[Stats]) -> Outcome | NotRun:
         + ", ".join(f"{s['fit']['rss'] / s['power']['rss']:.3g}" for s in stats),
         "; ".join(
             f"{s['setting']} ({len(s['seeds'])} seeds): {_fits_line(s['fit'], s['power'])}; "
-            "best error (mean) "
-            + ", ".join(f"{b['budget']}: {b['best_error']:.4f}" for b in s["budgets"])
+            "best error (mean) " + ", ".join(f"{b['budget']}: {b['best_error']:.4f}" for b in s["budgets"])
             for s in stats
         )
         + f"; beside it, the authors' ImageNet top-1 table: {_fits_line(ref['exp'], ref['power'])} "

@@ -12,6 +12,7 @@ from rmtloss.rmt.laws import (
 from rmtloss.rmt.local_stats import (
     MIN_UNFOLD_LEVELS,
     MeanRatio,
+    authors_pooled_unfold,
     drop_zero_modes,
     folded,
     ks_distance,
@@ -25,7 +26,8 @@ from rmtloss.rmt.local_stats import (
     zero_fraction,
 )
 
-__all__ = ["ENSEMBLES", "MEAN_RTILDE", "MIN_UNFOLD_LEVELS", "MeanRatio", "drop_zero_modes", "folded", "goe",
+__all__ = ["ENSEMBLES", "MEAN_RTILDE", "MIN_UNFOLD_LEVELS", "MeanRatio", "authors_pooled_unfold",
+           "drop_zero_modes", "folded", "goe",
            "goe_eigenvalues", "ks_distance", "ks_rtilde", "ks_spacing", "mean_min_ratio",
            "per_spectrum_unfold",
            "poisson_points", "pooled_unfold", "ratio_density", "rtilde_cdf", "spacing_cdf",

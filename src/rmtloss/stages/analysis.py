@@ -41,6 +41,10 @@ def ratio_summary(groups: list[np.ndarray], boot: DictConfig) -> tuple[dict[str,
             "ks_goe": rmt.ks_rtilde(r, "goe"), "ks_poisson": rmt.ks_rtilde(r, "poisson")}, r
 
 
+#: The authors' absolute cuts of their unfolded-spacing figures: "trunc0" and "trunc1".
+AUTHORS_CUTS = {"cut_0": 0.0, "cut_1e-20": 1e-20}
+
+
 def unfolded_summary(s: np.ndarray) -> dict[str, Any]:
     """KS distances of unfolded spacings to the Wigner GOE surmise and to exp(-s)."""
     return {"n": len(s), "mean": float(s.mean()), "var": float(s.var()),
@@ -57,7 +61,8 @@ def local_statistics(sp: ExactSpectra, cfg: DictConfig) -> tuple[dict[str, Any],
     kept = [len(rmt.drop_zero_modes(ev, cfg.zero_cut)) for ev in spectra]
     stats: dict[str, Any] = {
         **{k: getattr(sp, k) for k in ("run", "model", "data", "task", "checkpoint", "matrix",
-                                       "split", "full", "batch_size", "num_classes")},
+                                       "split", "full", "batch_size", "num_classes", "dtype")},
+        "exact_zeros_per_spectrum": float(np.mean([np.sum(ev == 0) for ev in spectra])),
         "num_params": sp.num_params, "n_spectra": len(spectra),
         "kept_per_spectrum": float(np.mean(kept)), "zero_cut": cfg.zero_cut, "ratios": ratios,
         "zero_mass": {"cutoffs": cutoffs, "fraction": zero,
@@ -75,8 +80,13 @@ def local_statistics(sp: ExactSpectra, cfg: DictConfig) -> tuple[dict[str, Any],
     if len(spectra) >= 2:
         dropped = rmt.pooled_unfold(spectra, cfg.zero_cut, cfg.unfold_fraction)
         kept_all = rmt.pooled_unfold(spectra, None, cfg.unfold_fraction)
+        # the authors' own unfoldr: absolute cuts, step count (reported only)
+        authors = {name: rmt.authors_pooled_unfold(spectra, cut, cfg.unfold_fraction)
+                   for name, cut in AUTHORS_CUTS.items()}
         stats["unfolded"] = {"dropped": unfolded_summary(dropped),
-                             "kept": unfolded_summary(kept_all)}
+                             "kept": unfolded_summary(kept_all),
+                             "authors": {name: unfolded_summary(s) for name, s in authors.items()}}
+        samples["unfolded_authors_cut_0"] = authors["cut_0"]
         pooled = rmt.superpose([rmt.drop_zero_modes(ev, cfg.zero_cut) for ev in spectra],
                                len(spectra))
         pooled_stats, pooled_r = ratio_summary([rmt.spacing_ratios(ev, None) for ev in pooled],

@@ -5,8 +5,9 @@
 For ``batch.count`` batches of ``batch.size`` samples of a split (or, with ``batch.full=true``, the
 whole split once, taken in mini-batches of ``batch.size``) it computes, with ``method``:
 
-* ``exact``: the dense Hessian (or GGN) of the mean loss in float64, symmetrised, and all P
-  eigenvalues (``eigenvalues.npz``);
+* ``exact``: the dense Hessian (or GGN) of the mean loss in ``dtype`` (float64; float32 emulates the
+  authors' pipeline, whose exact ties at 0 made their "spike at 0"), symmetrised, and all P
+  eigenvalues, computed in that precision (``eigenvalues.npz``);
 * ``lanczos``: one Lanczos run of ``lanczos.num_steps`` on the operator: Ritz values, weights,
   residuals (``lanczos.npz``);
 * ``slq``: stochastic Lanczos quadrature from ``lanczos.num_probes`` probes (``slq.npz``);
@@ -48,7 +49,7 @@ log = logging.getLogger("rmtloss.spectra")
 def _exact(cfg: DictConfig, model: torch.nn.Module, loss_fn, data) -> np.ndarray:  # noqa: ANN001
     mat = (exact_hessian(model, loss_fn, data, chunk_size=cfg.chunk_size) if cfg.matrix == "hessian"
            else exact_ggn(model, loss_fn, data))
-    return torch.linalg.eigvalsh(mat).cpu().numpy()
+    return torch.linalg.eigvalsh(mat).cpu().numpy().astype(np.float64)
 
 
 def _iterative(cfg: DictConfig, model: torch.nn.Module, loss_fn, data) -> object:  # noqa: ANN001
@@ -79,7 +80,7 @@ def _stack(results: list[object]) -> dict[str, np.ndarray]:
 def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     """Compute and save the spectra (exact eigenvalues, or Lanczos / SLQ / top-k results)."""
     device = resolve_device(cfg.device)
-    dtype = torch.float64 if cfg.method == "exact" else getattr(torch, cfg.dtype)
+    dtype = getattr(torch, cfg.dtype)
     train_cfg, model, ds = load_trained(Path(cfg.run_dir), cfg.checkpoint, dtype, device)
     x, y = ds.split(cfg.split)
     if cfg.batch.full:
@@ -100,6 +101,8 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
                 data=train_cfg.data.name, task=ds.task, checkpoint=cfg.checkpoint,
                 matrix=cfg.matrix, split=cfg.split, num_classes=ds.num_classes,
                 batch_size=int(idx.shape[1]), full=bool(cfg.batch.full), seed=int(cfg.batch.seed))
+    if cfg.method == "exact":
+        meta["dtype"] = str(cfg.dtype)
     if cfg.method == "exact":
         ExactSpectra(eigenvalues=np.stack(results), **meta).save(out_dir / "eigenvalues.npz")
     else:
