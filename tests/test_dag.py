@@ -23,6 +23,7 @@ from slurm_cluster import single_node_cluster
 from conftest import REPO, job_counts, snakemake
 from rmtloss.papers import CLAIMS as CLAIM_REGISTRY
 from rmtloss.papers import FIGURES as FIG_REGISTRY
+from rmtloss.papers import PAPERS
 
 pytestmark = pytest.mark.dag
 FIGURES = tuple(FIG_REGISTRY)  # every figure a paper declares, the gan_* ones too
@@ -158,6 +159,12 @@ def test_report_holds_every_figure_with_a_caption_and_the_claims_table(report):
     assert html.count("Drawn by") >= len(FIGURES)  # every figure's caption
     table = base64.b64decode(re.search(r"claims\.csv;base64,([A-Za-z0-9+/=]+)", html)[1]).decode()
     assert {r["id"] for r in csv.DictReader(table.splitlines())} == CLAIM_IDS
+    # each paper's claims in a table of their own, beside its figures (category Papers)
+    for key in PAPERS:
+        table = base64.b64decode(re.search(rf"{key}\.csv;base64,([A-Za-z0-9+/=]+)", html)[1]).decode()
+        rows = list(csv.DictReader(table.splitlines()))
+        assert {r["id"] for r in rows} == {c for c, claim in CLAIM_REGISTRY.items() if claim.paper.key == key}
+        assert all(r["kind"] in ("empirical", "theory", "control") and r["figure"] for r in rows)
 
 
 def test_report_opens_in_headless_chromium(report):
@@ -167,7 +174,7 @@ def test_report_opens_in_headless_chromium(report):
     proc = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
                            "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "Claims" in proc.stdout and "Figures" in proc.stdout
+    assert "Claims" in proc.stdout and "Papers" in proc.stdout
 
 
 def test_a_dag_killed_mid_training_resumes_and_matches_an_uninterrupted_run(tmp_path):

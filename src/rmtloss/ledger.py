@@ -15,7 +15,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 
 from rmtloss.errors import InputError
-from rmtloss.papers import CLAIMS, Claim, NotRun, Outcome, kind_of
+from rmtloss.papers import CLAIMS, PAPERS, Claim, NotRun, Outcome, kind_of
 from rmtloss.papers._registry import CLAIM_KINDS, Stats
 
 
@@ -119,13 +119,26 @@ def ledger(stats: list[Stats], scale: str, sources: dict[int, str] | None = None
     return [decide(c, stats, scale, sources) for c in CLAIMS.values()]
 
 
-def to_csv(records: list[ClaimRecord]) -> str:
-    """The ledger as CSV (one row per claim id)."""
+#: The columns of a paper's claims table in the HTML report (its figures stand beside it).
+PAPER_COLUMNS = ("id", "kind", "verdict", "measured", "figure", "summary", "expected")
+
+
+def to_csv(records: list[ClaimRecord], columns: tuple[str, ...] | None = None) -> str:
+    """The ledger as CSV (one row per claim id), every column or ``columns``."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(ClaimRecord.__dataclass_fields__))
+    fields = list(columns or ClaimRecord.__dataclass_fields__)
+    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(asdict(r) for r in records)
     return buf.getvalue()
+
+
+def by_paper(records: list[ClaimRecord]) -> dict[str, list[ClaimRecord]]:
+    """The records of each paper (:data:`rmtloss.papers.PAPERS` key), in registry order."""
+    out: dict[str, list[ClaimRecord]] = {key: [] for key in PAPERS}
+    for r in records:
+        out[CLAIMS[r.id].paper.key].append(r)
+    return out
 
 
 #: Marks that appear in the rules and numbers, explained under the Markdown ledger when they do.

@@ -4,6 +4,16 @@ rule claims:
     output:
         csv=report("results/{scale}/claims.csv", caption="../report/claims.rst", category="Claims"),
         md="results/{scale}/claims.md",
+        # one table per paper, in the report beside that paper's figures
+        **{
+            f"paper_{key}": report(
+                f"results/{{scale}}/claims_by_paper/{key}.csv",
+                caption="../report/paper_claims.rst",
+                category="Papers",
+                subcategory=paper.short,
+            )
+            for key, paper in PAPERS.items()
+        },
     params:
         inputs=lambda w, input: "inputs=[" + ",".join(input) + "]",
         digest=CONFIG_DIGEST,

@@ -5,7 +5,7 @@ import yaml
 
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
-from rmtloss.papers import CLAIMS, FIGURES, KINDS, tasks_of
+from rmtloss.papers import CLAIMS, FIGURES, KINDS, PAPERS, tasks_of
 from rmtloss.workflow import (
     check_config,
     check_run_ids,

@@ -6,7 +6,7 @@ rule figure:
         png=report(
             "results/{scale}/figures/{fig}.png",
             caption="../report/figure.rst",
-            category="Figures",
+            category="Papers",
             subcategory=figure_group,
         ),
     params:

@@ -1,6 +1,8 @@
 """Stage ``claims``: the claims ledger of every registered claim (:mod:`rmtloss.ledger`).
 
 ``python -m rmtloss.claims scale=quick 'inputs=[.../stats.json, ...]' out=results/quick/claims``
+writes ``claims.csv``, ``claims.md`` and, for the HTML report, one table per paper
+``claims_by_paper/<paper key>.csv``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from omegaconf import DictConfig
 
 from rmtloss._io import read_json, write_text
 from rmtloss.errors import require
-from rmtloss.ledger import ledger, to_csv, to_markdown
+from rmtloss.ledger import PAPER_COLUMNS, by_paper, ledger, to_csv, to_markdown
 from rmtloss.stage import stage
 
 log = logging.getLogger("rmtloss.claims")
@@ -25,6 +27,8 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[None, str]:
     records = ledger(stats, cfg.scale, {id(s): str(p) for s, p in zip(stats, cfg.inputs, strict=True)})
     write_text(f"{cfg.out}.csv", to_csv(records))
     write_text(f"{cfg.out}.md", to_markdown(records, cfg.scale))
+    for key, rows in by_paper(records).items():  # the report's table beside each paper's figures
+        write_text(f"{cfg.out}_by_paper/{key}.csv", to_csv(rows, PAPER_COLUMNS))
     for r in records:
         log.info("%-28s %-9s %-7s %.4g  %s", r.id, r.kind, r.verdict, r.measured, r.summary)
     return None, "cpu"
