@@ -38,13 +38,14 @@ def _sweep(
     return {"kind": kind, "setting": "mlp", "sgd": sgd, "adam": adam}
 
 
-def _learner(range_learner: float, range_fixed: float = 0.03) -> dict:
+def _learner(range_learner: float, range_fixed: float = 0.03, optimizer: str = "kfac") -> dict:
     def arms(r: float) -> list[dict]:
         return [{"eps": d, "mean": 0.1 + r * i, "diverged": 0} for i, d in enumerate((1e-3, 1.0))]
 
     return {
         "kind": "damping_learner",
         "setting": "mlp",
+        "optimizer": optimizer,
         "learner": arms(range_learner),
         "fixed": arms(range_fixed),
     }
@@ -101,3 +102,12 @@ def test_an_untuned_record_of_version_1_is_not_run():
     for arm in [rec["sgd"], *rec["adam"]]:
         del arm["tuning"]
     assert row("epsilon-closes-gap", [rec]).verdict == "not run"
+
+
+def test_the_adam_learner_is_reported_and_never_decides():
+    """Decided on K-FAC (CLAIMS.md v2); with only the Adam learner the claim is not run, its ratio
+    reported; beside a K-FAC record the Adam one does not change the verdict."""
+    adam = _learner(0.0299, optimizer="adam")
+    got = row("damping-learner-insensitive", [adam])
+    assert got.verdict == "not run" and "ratio 0.997" in got.summary + got.detail
+    assert row("damping-learner-insensitive", [_learner(0.0099), adam]).verdict == "PASS"

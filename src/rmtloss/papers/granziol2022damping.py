@@ -38,9 +38,10 @@ figure(
     "damping_learner",
     "The RMT damping learner started from delta_min over four decades against fixed-epsilon Adam at the "
     "same values: final test error (left) and the learned delta_t during training (right). An insensitive "
-    "learner gives nearly the same error from every start (claim damping-learner-insensitive: its range "
-    "at most a third of fixed-epsilon Adam's). The learner here is the damping-gap variant of the "
-    "authors' code, which never goes below delta_min.",
+    "learner gives nearly the same error from every start. The learner drawn is the Adam damping-gap "
+    "variant of the authors' code, which never goes below delta_min; claim damping-learner-insensitive "
+    "is decided on the K-FAC learner (its range at most a third of fixed-damping K-FAC's) and reports "
+    "this one beside it.",
 )
 figure(
     "shrinkage_noise",
@@ -117,35 +118,50 @@ def epsilon_closes_gap(stats: list[Stats]) -> Outcome | NotRun:
     )
 
 
+def _learner_ratio(s: Stats) -> tuple[float, str]:
+    """Range of the learner's final test error over its starting dampings / fixed damping's range."""
+    rl = [a["mean"] for a in s["learner"]]
+    rf = [a["mean"] for a in s["fixed"]]
+    range_l, range_f = max(rl) - min(rl), max(rf) - min(rf)
+    ratio = range_l / range_f if range_f > 0 else math.inf
+    deltas = [a["eps"] for a in s["learner"]]
+    return ratio, (
+        f"{s['setting']} ({s.get('optimizer', 'adam')}): delta_min {min(deltas):g}..{max(deltas):g}; "
+        f"learner range {range_l:.4f} ({', '.join(f'{m:.4f}' for m in rl)}), fixed range {range_f:.4f} "
+        f"({', '.join(f'{m:.4f}' for m in rf)}), ratio {ratio:.3f}{_diverged_note(s['learner'] + s['fixed'])}"
+    )
+
+
 @claim(
     "damping-learner-insensitive",
     DAMPING,
     "damping_learner",
     "damping_learner",
-    "every setting: range of the learner's final test error <= 1/3 of fixed-eps Adam's range",
+    "every K-FAC setting: range of the learner's final test error over 4 decades of initial damping <= 1/3 "
+    "of fixed-damping K-FAC's range (the Adam learner reported beside it)",
     "1/3",
 )
 def damping_learner_insensitive(stats: list[Stats]) -> Outcome | NotRun:
-    """The learner's final error varies over 4 decades of δ_min by at most a third of fixed-ε Adam's."""
+    """The paper's learner is for second-order optimisers, inspired by linear shrinkage: decided on
+    K-FAC with the learner against fixed-damping K-FAC; the Adam damping-gap learner (a floor at
+    δ_min, so it cannot forget its start) is reported, never decided on."""
     if not stats:
         return NotRun("no damping_learner run")
-    parts, ratios = [], []
-    for s in stats:
-        rl = [a["mean"] for a in s["learner"]]
-        rf = [a["mean"] for a in s["fixed"]]
-        range_l, range_f = max(rl) - min(rl), max(rf) - min(rf)
-        ratio = range_l / range_f if range_f > 0 else math.inf
-        ratios.append(ratio)
-        deltas = [a["eps"] for a in s["learner"]]
-        parts.append(
-            f"{s['setting']}: delta_min {min(deltas):g}..{max(deltas):g}; learner range {range_l:.4f} "
-            f"({', '.join(f'{m:.4f}' for m in rl)}), fixed range {range_f:.4f} "
-            f"({', '.join(f'{m:.4f}' for m in rf)}), "
-            f"ratio {ratio:.3f}{_diverged_note(s['learner'] + s['fixed'])}"
+    kfac = [s for s in stats if s.get("optimizer") == "kfac"]
+    adam = [_learner_ratio(s)[1] for s in stats if s.get("optimizer", "adam") != "kfac"]
+    reported = f"; reported, not deciding: {'; '.join(adam)}" if adam else ""
+    if not kfac:
+        return NotRun(
+            "the rule is decided on the K-FAC learner (CLAIMS.md v2), which is not built yet"
+            + reported.replace("; reported", ". Reported", 1)
         )
-    worst = max(ratios)
+    ratios = [_learner_ratio(s) for s in kfac]
+    worst = max(r for r, _ in ratios)
     return Outcome(
-        worst, worst <= 1 / 3, f"learner range / fixed range, worst setting: {worst:.3f}", "; ".join(parts)
+        worst,
+        worst <= 1 / 3,
+        f"learner range / fixed range, worst K-FAC setting: {worst:.3f}",
+        "; ".join(d for _, d in ratios) + reported,
     )
 
 

@@ -259,6 +259,7 @@ class Sweep:
             "setting": cfg.setting,
             "model": cfg.model.name,
             "data": cfg.data.name,
+            "optimizer": cfg.optimizer.name,
             "num_params": self.num_params,
             "n_train": self.n_train,
             "seeds": list(cfg.seeds),
