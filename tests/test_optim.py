@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -298,3 +299,26 @@ def test_bad_sweep_settings_are_refused_and_nothing_is_written(tmp_path, overrid
     proc = run_in_process("optimisers", f"task={task}", *SMALL, override, out=tmp_path / "o")
     assert proc.returncode == 2 and f"`{setting}`" in proc.stderr, proc.stderr[-2000:]
     assert not (tmp_path / "o" / "stats.json").exists()
+
+
+def test_shrinkage_noise_passes_on_the_noisy_model_and_fails_on_the_noise_free_one():
+    """CLAIMS.md's negative control through the stage's task and the ledger: without gradient and
+    curvature noise, damping only slows the Newton-like step, so the lowest loss is at a small eps."""
+    from omegaconf import OmegaConf
+
+    from rmtloss.ledger import decide
+    from rmtloss.papers import CLAIMS
+    from rmtloss.stages.optimisers import shrinkage_noise
+
+    base = OmegaConf.load(Path(__file__).parents[1] / "config" / "optimisers.yaml").nqm
+    verdicts = {}
+    for name, over in (("noisy", {}), ("noise-free", {"batch": 10**9, "curvature_samples": 4000})):
+        nqm_cfg = {**OmegaConf.to_container(base), "steps": 30, "samples": 2, "n": 20, "k": 5, **over}
+        cfg = OmegaConf.create(
+            {"setting": "nqm", "epsilons": [1e-8, 1e-4, 1e-3, 1e-2, 1e-1, 1.0], "nqm": nqm_cfg}
+        )
+        stats, _ = shrinkage_noise(cfg, None)
+        verdicts[name] = decide(
+            CLAIMS["shrinkage-noise"], [{"kind": "shrinkage_noise", **stats}], "c"
+        ).verdict
+    assert verdicts == {"noisy": "PASS", "noise-free": "FAIL"}
