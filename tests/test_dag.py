@@ -148,6 +148,7 @@ def test_an_unknown_figure_is_refused_naming_the_known_ones(tmp_path):
 def report(smoke) -> Path:
     proc = snakemake(smoke, "--report", "results/smoke/report.html", "--config", "scale=smoke")
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "(ERROR/" not in proc.stdout + proc.stderr  # every caption is valid reStructuredText
     return smoke / "results" / "smoke" / "report.html"
 
 

@@ -263,7 +263,8 @@ def final_targets(scale):
 
 # Report: each figure's caption and its group (the paper it comes from), from the registry
 def figure_caption(wildcards):
-    return FIGURES[wildcards.fig].caption
+    # the report renders captions as reStructuredText, where |x| would be a substitution reference
+    return FIGURES[wildcards.fig].caption.replace("|", "\\|")
 
 
 def figure_group(wildcards):
