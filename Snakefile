@@ -1,6 +1,6 @@
 # rmtloss: the RMT studies of neural-network loss surfaces as one workflow.
 # Full reproduction: snakemake --cores all            (scale from config/config.yaml: quick)
-# Another scale:     snakemake --cores all --config scale=smoke
+# Another scale:     snakemake --cores all --config scale=smoke   (or mnist, paper)
 # HTML report:      snakemake --report results/quick/report.html   (after a run)
 # One figure:        snakemake --cores all results/quick/figures/spacing_ratios.pdf
 from snakemake.utils import min_version
@@ -40,7 +40,7 @@ rule all:
     default_target: True
 
 
-for _fig in FIGURE_NAMES:
+for _fig in figure_names(SCALE):
 
     rule:
         name:

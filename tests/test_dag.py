@@ -131,6 +131,19 @@ def test_a_failed_job_prints_its_log_in_the_terminal(tmp_path):
     assert not (tmp_path / "results/smoke/runs/logistic/train").exists()  # nothing half-written, no folder
 
 
+def test_the_mnist_scale_runs_the_papers_networks_only(tmp_path):
+    """scale=mnist (theory: false): the MNIST networks' jobs, no spin-glass, ensemble or synthetic
+    task, and only the figures whose records that scale makes."""
+    proc = snakemake(tmp_path, "-n", "--config", "scale=mnist")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    jobs = job_counts(proc.stdout)
+    assert jobs["train"] == 2 and jobs["spectra"] == 6 and jobs["outlier_shift"] == 1
+    assert not {"complexity", "densities", "outliers", "gan_point", "optimisers"} & set(jobs)
+    figures = set(re.findall(r"results/mnist/figures/(\w+)\.pdf", proc.stdout))
+    assert figures == {"spacing_ratios", "unfolded_spacings", "zero_mass", "global_density_fits",
+                       "outlier_shift_network"}
+
+
 def test_bad_workflow_config_is_refused(tmp_path):
     proc = snakemake(tmp_path, "-n", "--config", "scale=huge")
     assert proc.returncode != 0 and "huge" in proc.stdout + proc.stderr

@@ -42,7 +42,7 @@ CONFIG_DIGEST = config_digest(os.path.join(workflow.basedir, "config"))
 
 
 wildcard_constraints:
-    scale="smoke|quick|paper",
+    scale="smoke|quick|mnist|paper",
     run="[a-z][a-z0-9_]*",
     spec="[a-z][a-z0-9_]*",
     fig="[a-z][a-z0-9_]*",
@@ -212,8 +212,28 @@ def optimiser_gpus(wildcards):
     return int(wildcards.setting in _optimisers(wildcards.scale).get("gpu", []))
 
 
+# Record kinds computed without a trained network (spin glasses, ensembles, synthetic A + sX): a
+# scale with `theory: false` (networks only, e.g. mnist) leaves them to the scales that run them.
+NETWORK_FREE = {k for k, stage in KINDS.items() if stage == "complexity"} | set(DENSITY_TASKS) | {
+    "outlier_shift_synthetic",
+    "local_law_synthetic",
+}
+
+
+def runs_theory(scale):
+    return config["scales"][scale].get("theory", True)
+
+
+def figure_names(scale):
+    """The figures a scale draws: all selected ones, less (for a networks-only scale) those missing a
+    record kind."""
+    return [f for f in FIGURE_NAMES if runs_theory(scale) or all(record_files(scale, k) for k in FIGURES[f].reads)]
+
+
 def record_files(scale, kind):
     """The stats.json files of one record kind at a scale: what figures and the ledger read."""
+    if not runs_theory(scale) and kind in NETWORK_FREE:
+        return []
     stage = KINDS[kind]
     if kind == "local_stats":
         return stats_files(scale)
@@ -254,7 +274,7 @@ def complexity_args(wildcards):
 
 def final_targets(scale):
     return [
-        *(f"results/{scale}/figures/{fig}.{ext}" for fig in FIGURE_NAMES for ext in ("pdf", "png")),
+        *(f"results/{scale}/figures/{fig}.{ext}" for fig in figure_names(scale) for ext in ("pdf", "png")),
         f"results/{scale}/claims.csv",
         f"results/{scale}/claims.md",
         *operator_files(scale),
