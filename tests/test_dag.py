@@ -69,9 +69,17 @@ def test_every_claim_has_a_row_with_a_number(smoke):
         rows = list(csv.DictReader(fh))
     assert {r["id"] for r in rows} == CLAIM_IDS
     for r in rows:
-        assert math.isfinite(float(r["measured"])), r
-        assert r["verdict"] in ("PASS", "FAIL"), r
         assert r["scale"] == "smoke"
+        if r["id"] == "damping-learner-insensitive":  # decided on the K-FAC learner, not built yet
+            assert r["verdict"] == "not run" and "K-FAC" in r["detail"], r
+            continue
+        if r["id"] == "epsilon-closes-gap" and r["verdict"] == "not run":  # 4 epochs: a rate at an edge
+            assert "edge of its grid" in r["detail"], r
+            continue
+        assert r["verdict"] in ("PASS", "FAIL"), r
+        # a number, or a FAIL that says why it has none (e.g. a negative slope at smoke scale)
+        no_number = r["verdict"] == "FAIL" and "no number" in r["summary"]
+        assert math.isfinite(float(r["measured"])) or no_number, r
     assert "| `ratios-goe` |" in (smoke / "results" / "smoke" / "claims.md").read_text()
 
 
@@ -79,7 +87,8 @@ def test_every_output_folder_holds_config_and_provenance(smoke):
     folders = {p.parent for p in (smoke / "results" / "smoke").rglob("*")
                if p.suffix in (".pt", ".npz", ".pdf", ".csv") and "figures" not in p.parts}
     folders |= set((smoke / "results" / "smoke" / "figures" / "meta").iterdir())
-    folders.discard(smoke / "results" / "smoke")
+    # the ledger (claims.csv, claims.md, claims_by_paper/) has its config and provenance in meta/claims
+    folders -= {smoke / "results" / "smoke", smoke / "results" / "smoke" / "claims_by_paper"}
     folders.add(smoke / "results" / "smoke" / "meta" / "claims")
     for folder in folders:
         assert (folder / "config.yaml").is_file() and (folder / "provenance.json").is_file(), folder
@@ -107,7 +116,7 @@ def test_one_figure_needs_only_its_jobs(tmp_path):
     proc = snakemake(tmp_path, "-n", "results/smoke/figures/zero_mass.pdf", "--config",
                      "scale=smoke")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert job_counts(proc.stdout) == {"train": 5, "spectra": 13, "local_stats": 13, "figure": 1}
+    assert job_counts(proc.stdout) == {"train": 6, "spectra": 15, "local_stats": 15, "figure": 1}
 
 
 def test_the_paper_scale_without_data_or_gpu_stops_before_any_job(tmp_path):
