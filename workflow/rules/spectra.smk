@@ -21,7 +21,7 @@ rule spectra:
     threads: 1
     resources:
         runtime=lambda w: 120 if w.result == "eigenvalues" else 720,
-        mem_mb=lambda w: 4000 if w.result == "eigenvalues" else 16000,
+        mem_mb=lambda w: networks(w.scale)[w.run].get("spectra_mem_mb", 4000) if w.result == "eigenvalues" else 16000,
         gpu=lambda w: 0 if w.result == "eigenvalues" else gpus(w),
     shell:
         "OMP_NUM_THREADS={threads} python -m rmtloss.spectra run_dir={params.run_dir} "
