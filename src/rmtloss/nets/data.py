@@ -131,15 +131,13 @@ def load(cfg: DictConfig) -> Dataset:
             f"must be between 1 and {len(x) - 2} for {name} (got {n_test})")
     tr, te = _split(len(x), n_test, int(cfg.split_seed))
     x_tr, x_te = _standardise(x[tr], x[te]) if cfg.standardise else (x[tr], x[te])
-    if name == "digits":
-        return Dataset(name, "classification", torch.from_numpy(x_tr), torch.from_numpy(y[tr]),
-                       torch.from_numpy(x_te), torch.from_numpy(y[te]), 10, (1, 8, 8))
+    classes_shape = {"digits": (10, (1, 8, 8)), "mnist5k": (10, (1, 28, 28))}
     if name == "mixture":
+        classes_shape[name] = (int(cfg.classes), (x.shape[1],))
+    if name in classes_shape:
+        classes, shape = classes_shape[name]
         return Dataset(name, "classification", torch.from_numpy(x_tr), torch.from_numpy(y[tr]),
-                       torch.from_numpy(x_te), torch.from_numpy(y[te]), int(cfg.classes), (x.shape[1],))
-    if name == "mnist5k":
-        return Dataset(name, "classification", torch.from_numpy(x_tr), torch.from_numpy(y[tr]),
-                       torch.from_numpy(x_te), torch.from_numpy(y[te]), 10, (1, 28, 28))
+                       torch.from_numpy(x_te), torch.from_numpy(y[te]), classes, shape)
     scale = y[tr].mean()
     return Dataset(name, "regression", torch.from_numpy(x_tr), torch.from_numpy(y[tr] / scale),
                    torch.from_numpy(x_te), torch.from_numpy(y[te] / scale), 1, (x.shape[1],))

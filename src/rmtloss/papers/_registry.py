@@ -73,6 +73,17 @@ def run_name(s: Stats) -> str:
     return s.get("run_name") or run_folder_name(s["run"])
 
 
+def set_name(s: Stats) -> str:
+    """A spectrum set's name: ``run/matrix_checkpoint``, with ``_full`` for the full-data matrix,
+    ``_<method>`` for a Lanczos quadrature and ``_float32`` for the authors' pipeline emulated."""
+    return (
+        f"{s['run']}/{s['matrix']}_{s['checkpoint']}"
+        + ("_full" if s.get("full") else "")
+        + (f"_{s['method']}" if s.get("method", "exact") != "exact" else "")
+        + ("_float32" if s.get("dtype") == "float32" else "")
+    )
+
+
 def task_name(task: str) -> str:
     """A stage's task under its current name (earlier names of :data:`KIND_ALIASES` accepted)."""
     return KIND_ALIASES.get(task, task)

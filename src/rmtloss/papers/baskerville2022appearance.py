@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from rmtloss.papers._registry import NotRun, Outcome, Stats, claim, figure, paper
+from rmtloss.papers._registry import NotRun, Outcome, Stats, claim, figure, paper, set_name
 from rmtloss.rmt.laws import MEAN_RTILDE
 
 APPEARANCE = paper(
@@ -82,15 +82,6 @@ figure(
     "legend) and no worse a fit than the power law's (claim exp-returns). Right: the same fits of the "
     "authors' ImageNet top-1 table, with their published curve (dotted), reported beside the claim.",
 )
-
-
-def set_name(s: Stats) -> str:
-    """A spectrum set's name: run/matrix_checkpoint, with _full for the full-data matrix."""
-    return (
-        f"{s['run']}/{s['matrix']}_{s['checkpoint']}"
-        + ("_full" if s["full"] else "")
-        + ("_float32" if s.get("dtype") == "float32" else "")
-    )
 
 
 def _batch_hessians(stats: list[Stats], key: str | None = None) -> list[Stats]:

@@ -266,10 +266,10 @@ def local_law_network(stats: list[Stats]) -> Outcome | NotRun:
     """The same local law for batch Hessians of a trained network (Section 4), decided on the
     complement of the common null space of H and the batch Hessians (where H_b = H = 0 the model
     H_b = A + sX cannot hold); the isotropic version on the whole space is reported beside it."""
+    done = [n for n in stats if n.get("local_law_complement", {}).get("computed", False)]
     parts = [
         (f"{run_name(n)} b = {n['local_law_complement']['batch_size']}", n["local_law_complement"])
-        for n in stats
-        if n.get("local_law_complement", {}).get("computed", False)
+        for n in done
     ]
     if not parts:
         return NotRun(
@@ -286,8 +286,7 @@ def local_law_network(stats: list[Stats]) -> Outcome | NotRun:
         f"{run_name(n)}: null space {n['local_law_complement']['null_dim']} of "
         f"{n['local_law_complement']['null_dim'] + n['local_law_complement']['dim']} dimensions, s^2 "
         f"{n['local_law_complement']['s2']:.3g} there (isotropic {n['local_law']['s2']:.3g})"
-        for n in stats
-        if n.get("local_law_complement", {}).get("computed", False)
+        for n in done
     )
     return Outcome(
         decided.measured,

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from rmtloss.papers._registry import NotRun, Outcome, Stats, claim, figure, paper
+from rmtloss.papers._registry import NotRun, Outcome, Stats, claim, figure, paper, set_name
 
 BEYOND = paper(
     "granziol2020beyond",
@@ -69,16 +69,6 @@ figure(
 )
 
 
-def spectrum_name(s: Stats) -> str:
-    """A fitted spectrum's name: run/matrix_checkpoint, _full for the full-data matrix, with the method
-    unless exact."""
-    return (
-        f"{s['run']}/{s['matrix']}_{s['checkpoint']}"
-        + ("_full" if s.get("full") else "")
-        + ("" if s["method"] == "exact" else f"_{s['method']}")
-    )
-
-
 def deciding_spectra(stats: list[Stats]) -> tuple[list[Stats], list[Stats]]:
     """The spectra that decide the global-density claims, and those only reported.
 
@@ -87,14 +77,16 @@ def deciding_spectra(stats: list[Stats]) -> tuple[list[Stats], list[Stats]]:
     spectrum (paper scale: VGG-16, PreResNet). CLAIMS.md, version 2, protocol of ``global-not-rmt``.
     """
     exact_runs = {s["run"] for s in stats if s["method"] == "exact"}
-    deciding = [s for s in stats if s["method"] == "exact" or s["run"] not in exact_runs]
-    return deciding, [s for s in stats if s not in deciding]
+    decides = [s["method"] == "exact" or s["run"] not in exact_runs for s in stats]
+    return [s for s, d in zip(stats, decides, strict=True) if d], [
+        s for s, d in zip(stats, decides, strict=True) if not d
+    ]
 
 
 def _reported(rows: list[Stats], value) -> str:  # noqa: ANN001
     return (
         "; reported, not deciding (a quadrature beside an exact spectrum): "
-        + "; ".join(f"{spectrum_name(s)}: {value(s)}" for s in rows)
+        + "; ".join(f"{set_name(s)}: {value(s)}" for s in rows)
         if rows
         else ""
     )
@@ -114,7 +106,7 @@ def global_not_rmt(stats: list[Stats]) -> Outcome | NotRun:
     if not stats:
         return NotRun("no global_density run")
     deciding, reported = deciding_spectra(stats)
-    ks = {spectrum_name(s): s["best_rmt"]["ks"] for s in deciding}
+    ks = {set_name(s): s["best_rmt"]["ks"] for s in deciding}
     worst = min(ks, key=ks.get)
     return Outcome(
         ks[worst],
@@ -156,7 +148,7 @@ def product_percolated_fit(stats: list[Stats]) -> Outcome | NotRun:
     if not rows:
         return NotRun("no global_density run with product or percolated fits")
     deciding, reported = deciding_spectra(rows)
-    gap = {spectrum_name(s): _family_ks(s) - s["best_rmt"]["ks"] for s in deciding}
+    gap = {set_name(s): _family_ks(s) - s["best_rmt"]["ks"] for s in deciding}
     worst = max(gap, key=gap.get)
     return Outcome(
         gap[worst],
@@ -164,7 +156,7 @@ def product_percolated_fit(stats: list[Stats]) -> Outcome | NotRun:
         f"largest KS(best product/percolated) - KS(best RMT) {gap[worst]:+.4f} ({worst}); "
         f"{sum(g < 0 for g in gap.values())} of {len(gap)} deciding spectra fitted better",
         "; ".join(
-            f"{spectrum_name(s)}: product {_family_text(s['best_product'])}, percolated "
+            f"{set_name(s)}: product {_family_text(s['best_product'])}, percolated "
             f"{_family_text(s['best_percolated'])}, RMT {s['best_rmt']['ks']:.4f}"
             for s in deciding
         )

@@ -22,6 +22,7 @@ Each writes ``stats.json`` (what the claims ledger reads) and ``samples.npz`` (w
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from pathlib import Path
@@ -84,15 +85,7 @@ def load_spectrum(
 
 
 def _fit_dict(f: LawFit) -> dict[str, Any]:
-    return {
-        "law": f.law,
-        "params": f.params,
-        "method": f.method,
-        "ks": f.ks,
-        "w1": f.w1,
-        "lsq": f.lsq,
-        "on_boundary": f.on_boundary,
-    }
+    return dataclasses.asdict(f)
 
 
 def _bin_masses(cdf: global_laws.Cdf, edges: np.ndarray) -> np.ndarray:
