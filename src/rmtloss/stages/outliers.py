@@ -324,7 +324,7 @@ def _measure_exact(
 
 
 #: An eigenvalue of H^2 + sum_b H_b^2 at most this fraction of the largest marks the common null space
-#: (about 1e-7 of the largest |eigenvalue| of H: round-off of float64 Hessians is far below it).
+#: (about 1e-7 of the largest |eigenvalue| of H, in the units of H; a setting, not tuned on a result).
 NULL_TOL = 1e-14
 
 
