@@ -1,6 +1,6 @@
 """Benchmark: our Hessian operator and SLQ against PyHessian and curvlinops, in one process.
 
-    pip install -e ".[bench]"            # PyHessian 0.1 and curvlinops-for-pytorch 3.0.1
+    pip install -e ".[bench]"            # PyHessian 0.1 (curvlinops-for-pytorch 3.0.1 is a dependency)
     python benchmarks/hessian_engine.py [--model mnist_mlp|lenet|vgg16|preresnet] [--steps 40]
         [--probes 2] [--samples 2048] [--device auto|cpu|cuda] [--mode forward|reverse]
         [--flops-only [--columns 8]]

@@ -97,3 +97,49 @@ def smoke(tmp_path_factory) -> Path:
     proc = snakemake(work, "--config", "scale=smoke")
     assert proc.returncode == 0, proc.stderr[-4000:]
     return work
+
+
+def toy_dataset():  # noqa: ANN201 - an rmtloss.nets.data.Dataset
+    """200 / 100 samples of a noisy two-class problem in 5 dimensions (class = sign of x_0 + noise)."""
+    import torch
+
+    from rmtloss.nets.data import Dataset
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(300, 5, generator=gen)
+    y = (x[:, 0] + 0.5 * torch.randn(300, generator=gen) > 0).long()
+    return Dataset("toy", "classification", x[:200], y[:200], x[200:], y[200:], 2, (5,))
+
+
+def assert_resumes_like_uninterrupted(cfg, ds, tmp_path: Path, monkeypatch) -> tuple[list, dict]:  # noqa: ANN001
+    """Train ``cfg`` uninterrupted; train again, killed in epoch 5 after the epoch-4 checkpoint
+    (``train.checkpoint_every=2``); resume; assert the same metrics and weights bit for bit.
+
+    Returns:
+        The uninterrupted run's metric rows and the training state the killed run saved.
+    """
+    import numpy as np
+    import torch
+
+    from rmtloss.nets import training
+
+    cpu = torch.device("cpu")
+    _, ref_model, ref_rows = training.fit(cfg, ds, cpu, tmp_path / "ref.pt")
+    real_row = training._row
+
+    def dying_row(epoch, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if epoch == 5:
+            raise KeyboardInterrupt
+        return real_row(epoch, *args, **kwargs)
+
+    monkeypatch.setattr(training, "_row", dying_row)
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(cfg, ds, cpu, tmp_path / "resume.pt")
+    saved = torch.load(tmp_path / "resume.pt", weights_only=False)
+    assert saved["epoch"] == 4
+    monkeypatch.setattr(training, "_row", real_row)
+    _, model, rows = training.fit(cfg, ds, cpu, tmp_path / "resume.pt")
+    np.testing.assert_equal(rows, ref_rows)  # NaN (row 0's lr) equal to NaN
+    for p, q in zip(model.parameters(), ref_model.parameters(), strict=True):
+        assert torch.equal(p, q)
+    return ref_rows, saved

@@ -13,11 +13,10 @@ import torch
 from omegaconf import OmegaConf
 from torch import nn
 
-from conftest import run_in_process, run_stage
+from conftest import assert_resumes_like_uninterrupted, run_in_process, run_stage, toy_dataset
 from rmtloss.errors import ConfigError
 from rmtloss.fits import exp_fit, returns_fits
 from rmtloss.nets import nqm, optim, training
-from rmtloss.nets.data import Dataset
 from rmtloss.nets.models import mse
 
 
@@ -116,13 +115,6 @@ def test_learner_refuses_a_single_statistics_batch():
         optim.DampingLearner(model, mse, batches, delta_min=0.1)
 
 
-def _toy_dataset() -> Dataset:
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(300, 5, generator=gen)
-    y = (x[:, 0] + 0.5 * torch.randn(300, generator=gen) > 0).long()
-    return Dataset("toy", "classification", x[:200], y[:200], x[200:], y[200:], 2, (5,))
-
-
 def _adam_cfg(epochs: int, every: int) -> OmegaConf:
     return OmegaConf.create(
         {
@@ -142,6 +134,8 @@ def _adam_cfg(epochs: int, every: int) -> OmegaConf:
                     "stats_batch": 16,
                     "decay": 0.7,
                     "seed": 5,
+                    "variant": "gap",
+                    "alpha_min": 1e-3,
                 },
             },
             "train": {
@@ -157,26 +151,8 @@ def _adam_cfg(epochs: int, every: int) -> OmegaConf:
 
 
 def test_adam_with_the_learner_resumed_from_a_checkpoint_matches_an_uninterrupted_run(tmp_path, monkeypatch):
-    ds, cfg = _toy_dataset(), _adam_cfg(6, 2)
-    _, ref_model, ref_rows = training.fit(cfg, ds, torch.device("cpu"), tmp_path / "ref.pt")
+    ref_rows, _ = assert_resumes_like_uninterrupted(_adam_cfg(6, 2), toy_dataset(), tmp_path, monkeypatch)
     assert ref_rows[-1]["damping"] > 1e-3  # the learner moved epsilon
-
-    real_row = training._row
-
-    def dying_row(epoch, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        if epoch == 5:
-            raise KeyboardInterrupt  # killed during epoch 5, after the epoch-4 checkpoint
-        return real_row(epoch, *args, **kwargs)
-
-    monkeypatch.setattr(training, "_row", dying_row)
-    with pytest.raises(KeyboardInterrupt):
-        training.fit(cfg, ds, torch.device("cpu"), tmp_path / "resume.pt")
-    assert torch.load(tmp_path / "resume.pt", weights_only=False)["epoch"] == 4
-    monkeypatch.setattr(training, "_row", real_row)
-    _, model, rows = training.fit(cfg, ds, torch.device("cpu"), tmp_path / "resume.pt")
-    np.testing.assert_equal(rows, ref_rows)  # NaN (row 0's lr) equal to NaN
-    for p, q in zip(model.parameters(), ref_model.parameters(), strict=True):
-        assert torch.equal(p, q)
 
 
 def test_a_nan_loss_raises_diverged_with_its_epoch():
@@ -196,7 +172,7 @@ def test_a_nan_loss_raises_diverged_with_its_epoch():
         }
     )
     with pytest.raises(training.Diverged, match="optimizer.lr") as exc:
-        training.fit(cfg, _toy_dataset(), torch.device("cpu"))
+        training.fit(cfg, toy_dataset(), torch.device("cpu"))
     assert 1 <= exc.value.epoch <= 20 and not math.isfinite(exc.value.loss)
 
 

@@ -161,6 +161,8 @@ class DampingLearnerSettings:
     stats_batch: int = entry(ge=1)
     decay: float = entry(ge=0.0, lt=1.0)
     seed: int = entry()
+    variant: str = entry(choices=("gap", "shrinkage"))
+    alpha_min: float = entry(gt=0.0, lt=1.0)
 
 
 @dataclass
@@ -171,6 +173,23 @@ class AdamOptimizer:
     eps: float = entry(ge=0.0)
     weight_decay: float = entry(ge=0.0)
     shrinkage: bool = entry()
+    learner: DampingLearnerSettings = section(DampingLearnerSettings)
+
+
+@dataclass
+class KFACOptimizer:
+    name: str = entry()
+    lr: float = entry(gt=0.0)
+    momentum: float = entry(ge=0.0, lt=1.0)
+    weight_decay: float = entry(ge=0.0)
+    damping: float = entry(gt=0.0)
+    stat_decay: float = entry(ge=0.0, lt=1.0)
+    kl_clip: float = entry(ge=0.0)
+    cov_every: int = entry(ge=1)
+    inv_every: int = entry(ge=1)
+    fisher: str = entry(choices=("mc", "type-2", "empirical"))
+    shrinkage: bool = entry()
+    seed: int = entry()
     learner: DampingLearnerSettings = section(DampingLearnerSettings)
 
 
@@ -581,7 +600,7 @@ PRIMARY = {"train": TrainConfig, "spectra": SpectraConfig, "analysis": AnalysisC
 GROUPS = {
     "model": {"mlp": MLPModel, "lenet": LeNetModel, "vgg16": VGGModel, "preresnet": PreResNetModel},
     "data": {"torchvision": TorchvisionData, "sklearn": SklearnData, "mixture": MixtureData},
-    "optimizer": {"sgd": SGDOptimizer, "adam": AdamOptimizer},
+    "optimizer": {"sgd": SGDOptimizer, "adam": AdamOptimizer, "kfac": KFACOptimizer},
 }
 
 

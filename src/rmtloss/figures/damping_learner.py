@@ -1,4 +1,5 @@
-"""Figure ``damping_learner``: the RMT damping learner against fixed-ε Adam, and the learned δ_t."""
+"""Figure ``damping_learner``: the RMT damping learner against fixed damping (Adam's ε or K-FAC's λ),
+and the learned δ_t per start (the damping paper's figure types 3 and 4)."""
 
 from __future__ import annotations
 
@@ -16,18 +17,20 @@ def draw(records: list[Record]) -> Figure:
     fig, axes = plt.subplots(len(recs), 2, figsize=(9, 3.4 * len(recs)), squeeze=False, layout="constrained")
     for (ax, ax2), rec in zip(axes, recs, strict=True):
         s = rec.stats
-        arm_curve(ax, s["fixed"], "eps", r"Adam, fixed $\epsilon$", "s:", "C1")
-        arm_curve(ax, s["learner"], "eps", r"Adam + RMT damping learner from $\delta_{\min}$", "o-", "C0")
+        opt = {"adam": "Adam", "kfac": "K-FAC"}.get(s.get("optimizer", "adam"), s.get("optimizer"))
+        variant = {"gap": "damping-gap", "shrinkage": "shrinkage"}.get(s.get("learner_variant", "gap"))
+        arm_curve(ax, s["fixed"], "eps", rf"{opt}, fixed damping", "s:", "C1")
+        arm_curve(ax, s["learner"], "eps", rf"{opt} + RMT {variant} learner", "o-", "C0")
         ax.set_xscale("log")
-        ax.set_xlabel(r"initial damping $\delta_{\min}$")
+        ax.set_xlabel(r"initial damping $\delta_0$")
         ax.set_ylabel("final test error (mean ± s.e.)")
-        ax.set_title(f"{s['setting']}: {s['model']} on {s['data']}, {len(s['seeds'])} seeds")
+        ax.set_title(f"{s['setting']}: {opt}, {s['model']} on {s['data']}, {len(s['seeds'])} seeds")
         ax.legend(fontsize=7)
         for i, arm in enumerate(s["learner"]):
             d = mean_curve(rec.samples, f"damping.{arm['arm']}")
             if d.size:
                 ax2.semilogy(np.arange(len(d)), d, color=f"C{i}",
-                             label=rf"$\delta_{{\min}}$ = {arm['eps']:g}")
+                             label=rf"$\delta_0$ = {arm['eps']:g}")
         ax2.set_xlabel("epoch")
         ax2.set_ylabel(r"learned $\delta_t$ (mean over seeds)")
         ax2.set_title(

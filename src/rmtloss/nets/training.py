@@ -1,14 +1,15 @@
-"""Training: SGD with momentum or damped Adam (optionally with the RMT damping learner), the
+"""Training: SGD with momentum, damped Adam or K-FAC (optionally with an RMT damping learner), the
 authors' "linear" schedule, resumable state and divergence detection.
 
 Settings follow the authors' ``GadamX/run_sgd.py``: momentum 0.9, weight decay 5e-4, and the
 schedule of :func:`linear_schedule`. The train stage (:mod:`rmtloss.stages.train`) and the
 optimiser sweeps (:mod:`rmtloss.stages.optimisers`) train through :func:`fit`.
 
-Every ``train.checkpoint_every`` epochs :func:`fit` saves the whole training state (weights,
-optimizer momentum, the batch-order generator, torch's RNG, the metrics so far, the damping
-learner) to its ``resume_path``, atomically; started again with the same settings it continues
-from there and ends with the same numbers as an uninterrupted run.
+Every ``train.checkpoint_every`` epochs :func:`fit` saves the whole training state (weights, the
+optimizer's state with K-FAC's factors and their eigen-decompositions, the batch-order generator,
+torch's RNG, the metrics so far, the damping learner) to its ``resume_path``, atomically; started
+again with the same settings it continues from there and ends with the same numbers as an
+uninterrupted run.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from rmtloss._io import atomic_path
 from rmtloss.errors import ConfigError, require
 from rmtloss.nets import data as data_mod
 from rmtloss.nets import models, optim
+from rmtloss.nets.kfac import KFAC
 
 log = logging.getLogger("rmtloss.train")
 
@@ -73,7 +75,7 @@ class Diverged(ConfigError):
 def validate(cfg: DictConfig, n_train: int) -> None:
     """Check the training settings against each other and the data, before any work (the ranges
     of single settings are the schema's, :class:`rmtloss.schema.TrainConfig`)."""
-    optim.build_optimizer(cfg.optimizer, [torch.zeros(1, requires_grad=True)])  # checks the settings
+    optim.build_optimizer(cfg.optimizer, torch.nn.Linear(1, 1))  # checks the settings
     require(
         cfg.train.batch_size <= n_train,
         "train.batch_size",
@@ -183,7 +185,7 @@ def fit(
     initial = models.build(cfg.model, ds.input_shape, ds.num_classes)
     initial.load_state_dict(model.state_dict())
     loss_fn = models.loss_function(ds.task)
-    opt = optim.build_optimizer(cfg.optimizer, model.parameters())
+    opt = optim.build_optimizer(cfg.optimizer, model, ds.task)
     learner = (
         optim.build_learner(cfg.optimizer, model, loss_fn, ds.x_train, ds.y_train)
         if optim.learner_enabled(cfg.optimizer)
@@ -194,7 +196,7 @@ def fit(
     every = int(cfg.train.checkpoint_every)
     state = _load_state(resume_path, cfg) if cfg.train.resume else None
     if state is None:
-        rows, first = [_row(0, float("nan"), model, loss_fn, ds, _damping(opt))], 0
+        rows, first = [_row(0, float("nan"), model, loss_fn, ds, optim.damping_of(opt))], 0
     else:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
@@ -216,24 +218,22 @@ def fit(
         perm = torch.randperm(len(ds.x_train), generator=gen).to(device)
         for start in range(0, len(perm), bs):
             idx = perm[start : start + bs]
-            loss = loss_fn(model(ds.x_train[idx]), ds.y_train[idx])
+            x_b, y_b = ds.x_train[idx], ds.y_train[idx]
+            loss = loss_fn(model(x_b), y_b)
             if not math.isfinite(value := float(loss.detach())):
                 raise Diverged(epoch + 1, value, initial, model, rows)
+            if isinstance(opt, KFAC):
+                opt.observe(x_b, y_b)  # the Kronecker factors, when due
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             if learner is not None:
                 learner.after_step(opt)
         model.eval()
-        rows.append(_row(epoch + 1, lr, model, loss_fn, ds, _damping(opt)))
+        rows.append(_row(epoch + 1, lr, model, loss_fn, ds, optim.damping_of(opt)))
         if resume_path is not None and every > 0 and (epoch + 1) % every == 0 and epoch + 1 < epochs:
             _save_state(resume_path, epoch + 1, model, opt, gen, rows, cfg, learner)
     return initial, model, rows
-
-
-def _damping(opt: torch.optim.Optimizer) -> float:
-    """Adam's current epsilon (the damping; learned by the damping learner), NaN for SGD."""
-    return float(opt.param_groups[0].get("eps", float("nan")))
 
 
 def _row(

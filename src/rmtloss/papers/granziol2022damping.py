@@ -36,12 +36,13 @@ figure(
     "damping_learner",
     DAMPING,
     "damping_learner",
-    "The RMT damping learner started from delta_min over four decades against fixed-epsilon Adam at the "
-    "same values: final test error (left) and the learned delta_t during training (right). An insensitive "
-    "learner gives nearly the same error from every start. The learner drawn is the Adam damping-gap "
-    "variant of the authors' code, which never goes below delta_min; claim damping-learner-insensitive "
-    "is decided on the K-FAC learner (its range at most a third of fixed-damping K-FAC's) and reports "
-    "this one beside it.",
+    "The RMT damping learner started from an initial damping over four decades against the same optimiser "
+    "with that damping fixed: final test error (left) and the learned damping during training (right), "
+    "one row per setting. K-FAC rows use the linear-shrinkage (Ledoit-Wolf) learner of the authors' code, "
+    "which has no floor; Adam rows the damping-gap learner, which never goes below its start. An "
+    "insensitive learner gives nearly the same error from every start; claim damping-learner-insensitive "
+    "is decided on the K-FAC rows (the learner's range at most a third of fixed-damping K-FAC's) and "
+    "reports the Adam rows beside them.",
 )
 figure(
     "shrinkage_noise",
@@ -126,7 +127,8 @@ def _learner_ratio(s: Stats) -> tuple[float, str]:
     ratio = range_l / range_f if range_f > 0 else math.inf
     deltas = [a["eps"] for a in s["learner"]]
     return ratio, (
-        f"{s['setting']} ({s.get('optimizer', 'adam')}): delta_min {min(deltas):g}..{max(deltas):g}; "
+        f"{s['setting']} ({s.get('optimizer', 'adam')}, {s.get('learner_variant', 'gap')} learner): initial "
+        f"damping {min(deltas):g}..{max(deltas):g}; "
         f"learner range {range_l:.4f} ({', '.join(f'{m:.4f}' for m in rl)}), fixed range {range_f:.4f} "
         f"({', '.join(f'{m:.4f}' for m in rf)}), ratio {ratio:.3f}{_diverged_note(s['learner'] + s['fixed'])}"
     )
@@ -152,7 +154,8 @@ def damping_learner_insensitive(stats: list[Stats]) -> Outcome | NotRun:
     reported = f"; reported, not deciding: {'; '.join(adam)}" if adam else ""
     if not kfac:
         return NotRun(
-            "the rule is decided on the K-FAC learner (CLAIMS.md v2), which is not built yet"
+            "the rule is decided on the K-FAC learner (CLAIMS.md v2): no damping_learner setting with "
+            "optimizer=kfac ran"
             + reported.replace("; reported", ". Reported", 1)
         )
     ratios = [_learner_ratio(s) for s in kfac]

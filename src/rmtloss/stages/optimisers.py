@@ -12,8 +12,10 @@ setting=<name> [model=... data=... overrides]``
   ``tuning.seeds``; never the test split), a grid widened beyond an edge until the choice is
   interior (``tuning.widen``). The chosen rates are then trained on the whole training split for
   every seed of ``seeds``; their final test errors are the record.
-* ``damping_learner``: Adam with the RMT damping learner started from δ_min at each value of
-  ``learner_deltas`` against fixed-ε Adam at the same values.
+* ``damping_learner``: the damped optimiser (``optimizer=adam``, or ``optimizer=kfac``) with its RMT
+  damping learner (``optimizer.learner.variant``: the damping-gap or the linear-shrinkage learner)
+  started from each initial damping of ``learner_deltas`` against the same optimiser with that damping
+  fixed. The arms' ``eps`` is the initial damping (Adam's ε, K-FAC's λ).
 * ``shrinkage_noise``: the noisy quadratic model (:mod:`rmtloss.nets.nqm`) at each ε of ``epsilons``.
 * ``exp_returns``: SGD with the linear schedule for each budget of ``exp_returns.budgets`` epochs
   and each seed of ``exp_returns.seeds``; the best test error per budget (mean over seeds), its
@@ -220,10 +222,11 @@ class Sweep:
         }
 
     def adam_optimizer(self, eps: float, lr: float | None = None, learner: bool = False) -> dict:
-        """Adam (shrinkage scaling as configured) at ε, learning rate ``lr`` (default
+        """The configured damped optimiser (Adam, or K-FAC with ``optimizer=kfac``) at damping ``eps``
+        (Adam's ε, K-FAC's λ; the start of the learner), learning rate ``lr`` (default
         ``optimizer.lr``), with or without the damping learner."""
         opt = OmegaConf.to_container(self.cfg.optimizer, resolve=True)
-        opt["eps"] = float(eps)
+        opt["eps" if opt["name"] == "adam" else "damping"] = float(eps)
         opt["learner"]["enabled"] = learner
         if lr is not None:
             opt["lr"] = float(lr)
@@ -245,10 +248,12 @@ class Sweep:
         return {**arm, "tuning": tuned}
 
     def adam(self, eps: float, learner: bool = False) -> dict:
-        """Adam (shrinkage scaling as configured, ``optimizer.lr``) at ε, with or without the
-        damping learner."""
+        """The damped optimiser (shrinkage scaling as configured, ``optimizer.lr``) at damping ε, with
+        or without the damping learner; K-FAC's arms are named ``kfac_...``."""
+        name = self.cfg.optimizer.name
+        kind = "learner" if learner else ("adam" if name == "adam" else "fixed")
         return self.arm(
-            f"{'learner' if learner else 'adam'}_eps{eps:g}",
+            f"{kind}_eps{eps:g}" if name == "adam" else f"{name}_{kind}_eps{eps:g}",
             self.adam_optimizer(eps, learner=learner),
             eps=float(eps),
         )
@@ -265,7 +270,7 @@ class Sweep:
             "seeds": list(cfg.seeds),
             "epochs": int(cfg.train.epochs),
             "batch_size": int(cfg.train.batch_size),
-            "adam_lr": float(cfg.optimizer.lr),
+            "adam_lr": float(cfg.optimizer.lr),  # the configured optimiser's rate (K-FAC's too)
             "shrinkage": bool(cfg.optimizer.shrinkage),
         }
 
@@ -289,10 +294,11 @@ def epsilon_sweep(cfg: DictConfig, out_dir: Path) -> Outputs:
 
 
 def damping_learner(cfg: DictConfig, out_dir: Path) -> Outputs:
-    """The damping learner from each δ_min against fixed-ε Adam at the same values."""
+    """The damping learner from each initial damping against the fixed damping at the same values."""
     sw = Sweep(cfg, out_dir)
     stats = {
         **sw.header(),
+        "learner_variant": str(cfg.optimizer.learner.variant),
         "learner_every": int(cfg.optimizer.learner.every),
         "stats_samples": int(cfg.optimizer.learner.stats_samples),
         "fixed": [sw.adam(d) for d in cfg.learner_deltas],
@@ -417,10 +423,12 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     """Run one task and write ``stats.json`` and ``samples.npz``."""
     task, runner = task_runner("optimisers", cfg.task, RUNNERS)
     require(len(cfg.seeds) >= 1, "seeds", "give at least one seed")
+    damped = {"epsilon_sweep": ("adam",), "damping_learner": ("adam", "kfac")}.get(task)
     require(
-        task in ("shrinkage_noise", "exp_returns") or cfg.optimizer.name == "adam",
+        damped is None or cfg.optimizer.name in damped,
         "optimizer",
-        f"task {task} compares Adam settings: use optimizer=adam (got {cfg.optimizer.name})",
+        f"task {task} compares damping settings of {' or '.join(damped or ())}: use optimizer="
+        f"{'|'.join(damped or ())} (got {cfg.optimizer.name})",
     )
     stats, samples = runner(cfg, out_dir)
     write_record(out_dir, task, stats, samples)
