@@ -137,6 +137,24 @@ def test_a_failed_job_prints_its_log_in_the_terminal(tmp_path):
     assert not (tmp_path / "results/smoke/runs/logistic/train").exists()  # nothing half-written, no folder
 
 
+def test_operator_gpus_launch_a_spectrum_on_several_gpus_with_torchrun(tmp_path):
+    """`operator_gpus: 4` on a GPU network: its SLQ and outlier-shift jobs ask for 4 GPUs and start 4
+    torchrun ranks; its exact and training jobs are unchanged."""
+    extra = tmp_path / "four.yaml"
+    extra.write_text("scales: {paper: {networks: {vgg16_cifar100: {operator_gpus: 4}}}}\n")
+    proc = snakemake(tmp_path, "-n", "-p", "--configfile", str(extra), "--config", "scale=paper")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    blocks = re.split(r"\n(?=\[\w{3} \w{3} )", proc.stdout)
+    vgg = [b for b in blocks if re.search(r"run=vgg16_cifar100\b", b)]
+    slq = [b for b in vgg if "rule spectra:" in b]
+    shift = [b for b in blocks if "rule outlier_shift:" in b and "vgg16_cifar100" in b]
+    train = [b for b in vgg if "rule train:" in b]
+    launch = "torchrun --standalone --nproc-per-node 4 -m rmtloss.spectra"
+    assert len(slq) == 1 and "gpu=4" in slq[0] and launch in slq[0]
+    assert len(shift) == 1 and "gpu=4" in shift[0] and "--nproc-per-node 4 -m rmtloss.outliers" in shift[0]
+    assert len(train) == 1 and "gpu=1" in train[0] and "torchrun" not in train[0]
+
+
 def test_the_mnist_scale_runs_the_papers_networks_only(tmp_path):
     """scale=mnist (theory: false): the MNIST networks' jobs, no spin-glass, ensemble or synthetic
     task, and only the figures whose records that scale makes."""

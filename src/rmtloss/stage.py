@@ -107,6 +107,12 @@ def write_record(out_dir: Path, kind: str, stats: dict, samples: dict) -> None:
     write_json(out_dir / "stats.json", {"kind": kind, **stats})
 
 
+def is_writer() -> bool:
+    """Rank 0 of a ``torch.distributed`` launch, or the only process (torch is not imported for it)."""
+    dist = sys.modules.get("torch.distributed")
+    return dist is None or not dist.is_initialized() or dist.get_rank() == 0
+
+
 def _remove_if_empty(folder: Path) -> None:
     """Remove the output folder Hydra made for a stage that refused its input, if nothing is in it."""
     with contextlib.suppress(OSError):
@@ -136,9 +142,13 @@ def stage(name: str, config_name: str, work: Work, diverged: OnDiverged | None =
             log.warning("%s: recording a diverged run: %s", name, exc)
             diverged(cfg, out_dir, exc.record)
             seed, device = None, "cpu"
-        write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
-        write_json(out_dir / "provenance.json", provenance(seed=seed, device=device, stage=name))
-        log.info("%s: outputs in %s", name, out_dir)
+        if is_writer():  # not a data-parallel rank other than 0 (rmtloss.hessian.distributed)
+            write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+            write_json(out_dir / "provenance.json", provenance(seed=seed, device=device, stage=name))
+            log.info("%s: outputs in %s", name, out_dir)
+        dist = sys.modules.get("torch.distributed")
+        if dist is not None and dist.is_initialized():
+            dist.destroy_process_group()
 
     @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=config_name)
     def _app(cfg: DictConfig) -> None:

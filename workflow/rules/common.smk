@@ -96,6 +96,21 @@ def gpus(wildcards):
     return int(networks(wildcards.scale)[wildcards.run].get("gpu", False))
 
 
+def ranks(scale, run):
+    """Data-parallel ranks of a run's operator jobs: its `operator_gpus` (default 1) with `gpu: true`."""
+    net = networks(scale)[run]
+    return int(net.get("operator_gpus", 1)) if net.get("gpu", False) else 1
+
+
+def launch(module, n):
+    """`python -m module`, or `torchrun` with n ranks on this node (one GPU each) when n > 1."""
+    return f"torchrun --standalone --nproc-per-node {n} -m {module}" if n > 1 else f"python -m {module}"
+
+
+def spectra_ranks(wildcards):
+    return 1 if wildcards.result == "eigenvalues" else ranks(wildcards.scale, wildcards.run)
+
+
 def checkpoint_of(wildcards):
     kind = config["spectra"][wildcards.spec]["checkpoint"]
     return f"results/{wildcards.scale}/runs/{wildcards.run}/train/checkpoint_{kind}.pt"
@@ -192,6 +207,10 @@ def outliers_args(wildcards):
 
 def outlier_gpus(wildcards):
     return int(any(networks(wildcards.scale)[r].get("gpu", False) for r in _outlier_job_runs(wildcards)))
+
+
+def outlier_ranks(wildcards):
+    return max(ranks(wildcards.scale, r) for r in _outlier_job_runs(wildcards))
 
 
 def _optimisers(scale):

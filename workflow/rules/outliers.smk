@@ -38,6 +38,7 @@ rule outlier_shift:
         overrides=outliers_args,
         digest=CONFIG_DIGEST,
         outdir=lambda w: f"results/{w.scale}/analysis/outliers/outlier_shift_network/{w.run}",
+        launch=lambda w: launch("rmtloss.outliers", outlier_ranks(w)),
     log:
         "results/{scale}/logs/outliers/outlier_shift_network_{run}.log",
     conda:
@@ -46,7 +47,7 @@ rule outlier_shift:
     resources:
         runtime=lambda w: 720 if outlier_gpus(w) else 60,
         mem_mb=lambda w: 32000 if outlier_gpus(w) else 8000,
-        gpu=outlier_gpus,
+        gpu=lambda w: outlier_gpus(w) * outlier_ranks(w),
     shell:
-        "OMP_NUM_THREADS={threads} python -m rmtloss.outliers task=outlier_shift_network {params.overrides} "
+        "OMP_NUM_THREADS={threads} {params.launch} task=outlier_shift_network {params.overrides} "
         "hydra.run.dir={params.outdir} > {log} 2>&1"

@@ -23,10 +23,12 @@ import copy
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import torch
+import torch.distributed as dist
 from torch import nn
 from torch.func import functional_call, grad, jvp, vjp, vmap
 
 from rmtloss.errors import ConfigError
+from rmtloss.hessian.distributed import all_sum
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -55,15 +57,20 @@ class CurvatureOperator:
         check_deterministic: multiply a random vector twice and raise if the products differ
             (curvlinops' check; catches shuffled data and stochastic layers).
         chunk_size: columns per vectorised call in :meth:`matmat` (memory bound); ``None``: all.
+        process_group: a ``torch.distributed`` group whose ranks each pass their shard of the
+            data as ``data``; products and gradients are summed over the ranks with one
+            ``all_reduce`` each (:mod:`rmtloss.hessian.distributed`). ``None``: one process.
 
     Attributes:
         size: P, the number of parameters in the matrix. dtype, device: of the parameters.
-        num_data: N, the number of samples. num_matvecs: products computed so far (columns).
+        num_data: N, the number of samples (over all ranks). num_matvecs: products computed so far
+            (columns).
     """
 
     def __init__(self, model: nn.Module, loss_fn: LossFn, data: Iterable[Batch], *,
                  params: Sequence[str] | None = None, bn_mode: str = "eval",
-                 check_deterministic: bool = True, chunk_size: int | None = None) -> None:
+                 check_deterministic: bool = True, chunk_size: int | None = None,
+                 process_group: dist.ProcessGroup | None = None) -> None:
         if bn_mode not in ("eval", "train"):
             raise ConfigError("bn_mode", f"unknown BatchNorm mode '{bn_mode}'; use eval or train")
         if bn_mode == "train" and _shuffles(data):
@@ -86,7 +93,9 @@ class CurvatureOperator:
         self.sizes = [self.theta[n].numel() for n in names]
         first = next(iter(self.theta.values()))
         self.size, self.dtype, self.device = sum(self.sizes), first.dtype, first.device
-        self.num_data = sum(len(x) for x, _ in data)
+        self.group = process_group
+        local = torch.tensor([sum(len(x) for x, _ in data)], dtype=torch.float64, device=self.device)
+        self.num_data = int(all_sum(local, process_group).item())
         if self.num_data == 0:
             raise ConfigError("data", "the data set is empty")
         self.num_matvecs = 0
@@ -144,6 +153,7 @@ class CurvatureOperator:
         out = torch.zeros_like(cols)
         with self._mode():
             self._accumulate(cols, out)
+        all_sum(out, self.group)
         self.num_matvecs += mat.shape[1]
         return out.T.to(mat.device, mat.dtype)
 
@@ -179,7 +189,7 @@ class CurvatureOperator:
         with self._mode():
             for x, y, share in self._batches():
                 out += share * self._flat(self._loss_gradient(x, y)(self.theta))
-        return out
+        return all_sum(out, self.group)
 
     def __matmul__(self, other: torch.Tensor) -> torch.Tensor:
         return self.matvec(other) if other.ndim == 1 else self.matmat(other)

@@ -39,7 +39,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from rmtloss.errors import InputError, require
 from rmtloss.fits import linear_fit, origin_fit
-from rmtloss.hessian import HessianOperator, exact_ggn, exact_hessian
+from rmtloss.hessian import HessianOperator, distributed, exact_ggn, exact_hessian
 from rmtloss.hessian.exact import ggn_class_means
 from rmtloss.nets import models
 from rmtloss.nets.runs import batch_indices, chunks, load_trained
@@ -48,7 +48,7 @@ from rmtloss.results import run_folder_name, write_diverged_stats
 from rmtloss.rmt import ensembles, free
 from rmtloss.rmt.global_laws import Discrete
 from rmtloss.rmt.outliers import count_class_outliers, detect_outliers, track_by_overlap
-from rmtloss.stage import resolve_device, stage, task_runner, write_record
+from rmtloss.stage import is_writer, resolve_device, stage, task_runner, write_record
 
 log = logging.getLogger("rmtloss.outliers")
 
@@ -180,7 +180,8 @@ def _dense(model: torch.nn.Module, loss_fn, data, matrix: str) -> torch.Tensor: 
 
 def _load(run_dir: str, cfg: DictConfig) -> tuple[torch.nn.Module, Any]:
     """A trained classifier (float64, on ``cfg.device``) and its data."""
-    _, model, ds = load_trained(Path(run_dir), "final", torch.float64, resolve_device(cfg.device))
+    device = distributed.local_device(resolve_device(cfg.device))  # this rank's GPU under torchrun
+    _, model, ds = load_trained(Path(run_dir), "final", torch.float64, device)
     require(ds.task == "classification", "runs", f"{run_dir} is a regression run; outliers need a classifier")
     return model, ds
 
@@ -371,17 +372,22 @@ def _complement_law(
     }
 
 
-def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray) -> dict[str, Any]:  # noqa: ANN001
+def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray, group=None) -> dict[str, Any]:  # noqa: ANN001
     """Operators instead of dense matrices (paper scale): top-k Ritz values of the full-data and
-    batch Hessians, the full-data bulk from stochastic Lanczos quadrature, noise from ``matmat``."""
+    batch Hessians, the full-data bulk from stochastic Lanczos quadrature, noise from ``matmat``.
+    With a process ``group`` each rank multiplies by its shard of every batch's rows."""
     from rmtloss.hessian import lanczos, slq, top_eigenpairs
     from rmtloss.rmt.global_laws import trim_top
     from rmtloss.rmt.outliers import detect_ritz_outliers
 
     c, lz, n = cfg.network, cfg.network.lanczos, len(x)
 
+    rank, world = distributed.rank_world(group)
+
     def op(rows: np.ndarray) -> HessianOperator:
-        return HessianOperator(model, loss_fn, chunks(x, y, rows, int(cfg.chunk)), check_deterministic=False)
+        mine = rows[distributed.shard(len(rows), rank, world)]
+        return HessianOperator(model, loss_fn, chunks(x, y, mine, int(cfg.chunk)), check_deterministic=False,
+                               process_group=group)
 
     full = op(np.arange(n))
     run = lanczos(full, int(lz.num_steps), int(c.seed), tol=float(lz.tol))
@@ -437,6 +443,9 @@ def outlier_shift_network(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np
     model, ds = _load(cfg.runs[0], cfg)
     size = sum(p.numel() for p in model.parameters() if p.requires_grad)
     method = c.method if c.method != "auto" else ("exact" if size <= int(c.exact_max_params) else "lanczos")
+    group = distributed.init_from_env(next(model.parameters()).device)
+    require(group is None or method == "lanczos", "network.method",
+            "a torchrun/srun launch runs the Lanczos path only; use network.method=lanczos or one process")
     loss_fn = models.loss_function(ds.task)
     x, y = ds.split("train")
     n = len(x)
@@ -455,7 +464,7 @@ def outlier_shift_network(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np
             cfg, op.to_dense().cpu().numpy(), op.gradient().cpu().numpy(), batch_hessian, n, sizes
         )
     else:
-        m = _measure_lanczos(cfg, model, loss_fn, x, y, sizes)
+        m = _measure_lanczos(cfg, model, loss_fn, x, y, sizes, group)
     stats, samples = _shift_record(cfg, m, n, sizes, method)
     return {"run": str(cfg.runs[0]), "run_name": run_folder_name(cfg.runs[0]), **stats}, samples
 
@@ -610,7 +619,8 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     with _default_dtype(torch.float64):
         stats, samples = runner(cfg)
     stats["config"] = OmegaConf.to_container(cfg, resolve=True)
-    write_record(out_dir, task, stats, samples)
+    if is_writer():  # rank 0 of a data-parallel launch
+        write_record(out_dir, task, stats, samples)
     seeds = {
         "outlier_shift_synthetic": cfg.synthetic.seed,
         "local_law_synthetic": cfg.local_law.seed,

@@ -15,6 +15,12 @@ whole split once, taken in mini-batches of ``batch.size``) it computes, with ``m
 
 Operator methods run in ``dtype`` on ``device`` (CUDA when available); Lanczos itself is float64.
 Batches are disjoint within a pass over the split: consecutive slices of seeded permutations.
+
+Data-parallel (operator methods): ``torchrun --nproc-per-node R -m rmtloss.spectra ...`` (or
+``srun`` with R tasks) splits the samples of each batch over the R ranks
+(:mod:`rmtloss.hessian.distributed`: each rank's products on its shard, one ``all_reduce`` per
+product, one GPU per rank); every rank runs the same Lanczos and only rank 0 writes. Exact spectra
+are dense per batch and refuse a multi-process launch.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from rmtloss.errors import require
 from rmtloss.hessian import (
     GGNOperator,
     HessianOperator,
+    distributed,
     exact_ggn,
     exact_hessian,
     lanczos,
@@ -42,7 +49,7 @@ from rmtloss.hessian import (
 from rmtloss.nets import models
 from rmtloss.nets.runs import batch_indices, chunks, load_trained
 from rmtloss.results import ExactSpectra, save_diverged
-from rmtloss.stage import resolve_device, stage
+from rmtloss.stage import is_writer, resolve_device, stage
 
 log = logging.getLogger("rmtloss.spectra")
 
@@ -52,8 +59,8 @@ def _exact(cfg: DictConfig, model: torch.nn.Module, loss_fn, data) -> np.ndarray
     return torch.linalg.eigvalsh(mat).cpu().numpy().astype(np.float64)
 
 
-def _iterative(cfg: DictConfig, model: torch.nn.Module, loss_fn, data) -> object:  # noqa: ANN001
-    kw = {"bn_mode": cfg.bn_mode, "chunk_size": cfg.chunk_size}
+def _iterative(cfg: DictConfig, model: torch.nn.Module, loss_fn, data, group=None) -> object:  # noqa: ANN001
+    kw = {"bn_mode": cfg.bn_mode, "chunk_size": cfg.chunk_size, "process_group": group}
     op = (HessianOperator(model, loss_fn, data, mode=cfg.hvp, **kw) if cfg.matrix == "hessian"
           else GGNOperator(model, loss_fn, data, **kw))
     lz = cfg.lanczos
@@ -79,7 +86,12 @@ def _stack(results: list[object]) -> dict[str, np.ndarray]:
 
 def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     """Compute and save the spectra (exact eigenvalues, or Lanczos / SLQ / top-k results)."""
-    device = resolve_device(cfg.device)
+    device = distributed.local_device(resolve_device(cfg.device))
+    group = distributed.init_from_env(device)
+    require(group is None or cfg.method != "exact", "method",
+            "exact spectra are dense per batch and run in one process: launch without torchrun/srun, "
+            "or use method=lanczos|slq|topk")
+    rank, world = distributed.rank_world(group)
     dtype = getattr(torch, cfg.dtype)
     train_cfg, model, ds = load_trained(Path(cfg.run_dir), cfg.checkpoint, dtype, device)
     x, y = ds.split(cfg.split)
@@ -93,8 +105,11 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     results, secs = [], []
     for rows in idx:
         t0 = time.perf_counter()
-        data = chunks(x, y, rows, int(cfg.batch.size))
-        results.append((_exact if cfg.method == "exact" else _iterative)(cfg, model, loss_fn, data))
+        if cfg.method == "exact":
+            results.append(_exact(cfg, model, loss_fn, chunks(x, y, rows, int(cfg.batch.size))))
+        else:  # this rank's shard of the batch's samples (all of them in one process)
+            data = chunks(x, y, rows[distributed.shard(len(rows), rank, world)], int(cfg.batch.size))
+            results.append(_iterative(cfg, model, loss_fn, data, group))
         secs.append(time.perf_counter() - t0)
     meta = dict(batch_indices=np.empty((0, 0), int) if cfg.batch.full else idx,
                 seconds=np.asarray(secs), run=str(cfg.run_name), model=train_cfg.model.name,
@@ -103,6 +118,10 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
                 batch_size=int(idx.shape[1]), full=bool(cfg.batch.full), seed=int(cfg.batch.seed))
     if cfg.method == "exact":
         meta["dtype"] = str(cfg.dtype)
+    else:
+        meta["ranks"] = world
+    if not is_writer():
+        return int(cfg.batch.seed), str(device)
     if cfg.method == "exact":
         ExactSpectra(eigenvalues=np.stack(results), **meta).save(out_dir / "eigenvalues.npz")
     else:
