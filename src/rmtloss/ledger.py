@@ -12,9 +12,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 
 from rmtloss.errors import InputError
+from rmtloss.nets.catalog import DESCRIPTIONS
 from rmtloss.papers import CLAIMS, PAPERS, Claim, NotRun, Outcome, kind_of
 from rmtloss.papers._registry import CLAIM_KINDS, Stats
 
@@ -179,12 +181,14 @@ def kind_counts(records: list[ClaimRecord]) -> list[str]:
     return lines
 
 
-def to_markdown(records: list[ClaimRecord], scale: str) -> str:
-    """The ledger as a readable Markdown page: the table, every claim's detail and the notes on the
-    marks used in it."""
+def to_markdown(records: list[ClaimRecord], scale: str, data: Iterable[str] = ()) -> str:
+    """The ledger as a readable Markdown page: the data sets its records come from, the table, every
+    claim's detail and the notes on the marks used in it."""
+    sets = [f"`{d}`, {DESCRIPTIONS[d]}" if d in DESCRIPTIONS else f"`{d}`" for d in sorted(set(data))]
     lines = [
         f"# Claims ledger, scale `{scale}`",
         "",
+        *([f"Networks trained on {'; '.join(sets)}.", ""] if sets else []),
         *kind_counts(records),
         "",
         "| id | kind | verdict | measured | what was measured | PASS when | figure |",

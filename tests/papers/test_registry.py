@@ -120,3 +120,12 @@ def test_a_record_missing_a_key_stops_the_ledger_naming_the_claim_the_file_and_t
     assert "claim layered-critical-points" in proc.stderr and str(path) in proc.stderr
     assert "'semicircle_max_below_threshold'" in proc.stderr
     assert not (out / "claims.csv").exists() and not (out / "claims.md").exists()  # nothing half-written
+
+
+def test_the_markdown_ledger_names_the_data_its_networks_were_trained_on():
+    from rmtloss.ledger import ledger, to_markdown
+
+    md = to_markdown(ledger([], "mnist"), "mnist", ["mnist5k", "mnist5k", "own_set"])
+    assert "Networks trained on `mnist5k`, 5,000 of MNIST's 70,000 digits" in md
+    assert "`own_set`." in md  # a data set without a description is named as it is
+    assert "Networks trained on" not in to_markdown(ledger([], "smoke"), "smoke")

