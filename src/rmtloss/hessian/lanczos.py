@@ -31,6 +31,7 @@ import torch
 from scipy.linalg import eigh_tridiagonal
 
 from rmtloss._io import write_npz
+from rmtloss.progress import track
 
 
 class Operator(Protocol):
@@ -97,7 +98,7 @@ def _block_lanczos(op: Operator, v0: torch.Tensor, num_steps: int
     beta = torch.zeros(m, k, dtype=torch.float64)
     steps = np.full(k, m)
     active = torch.ones(k, dtype=torch.bool)
-    for j in range(m):
+    for j in track(range(m), m, f"lanczos ({k} vector{'s' * (k > 1)}, P = {n})"):
         w = op.matmat(q[j].T.contiguous()).to(torch.float64).T  # (K, P)
         if j > 0:
             w -= beta[j - 1].to(w.device)[:, None] * q[j - 1]

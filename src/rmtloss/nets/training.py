@@ -28,6 +28,7 @@ from rmtloss.errors import ConfigError, require
 from rmtloss.nets import data as data_mod
 from rmtloss.nets import models, optim
 from rmtloss.nets.kfac import KFAC
+from rmtloss.progress import track
 
 log = logging.getLogger("rmtloss.train")
 
@@ -206,7 +207,8 @@ def fit(
         torch.set_rng_state(state["torch_rng"])
         rows, first = state["rows"], int(state["epoch"])
         log.info("resuming from epoch %d of %d (%s)", first, epochs, resume_path)
-    for epoch in range(first, epochs):
+    desc = f"train {cfg.model.name} on {cfg.data.name}"
+    for epoch in track(range(first, epochs), epochs - first, desc, "epoch"):
         lr = (
             linear_schedule(epoch, epochs, cfg.optimizer.lr)
             if cfg.train.schedule == "linear"

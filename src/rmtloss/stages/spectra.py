@@ -48,6 +48,7 @@ from rmtloss.hessian import (
 )
 from rmtloss.nets import models
 from rmtloss.nets.runs import batch_indices, chunks, load_trained
+from rmtloss.progress import track
 from rmtloss.results import ExactSpectra, save_diverged
 from rmtloss.stage import is_writer, resolve_device, stage
 
@@ -103,7 +104,7 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
         idx = batch_indices(len(x), int(cfg.batch.size), int(cfg.batch.count), int(cfg.batch.seed))
     loss_fn = models.loss_function(ds.task)
     results, secs = [], []
-    for rows in idx:
+    for rows in track(idx, len(idx), f"spectra {cfg.method} {cfg.matrix}", "batch", min_interval=0.0):
         t0 = time.perf_counter()
         if cfg.method == "exact":
             results.append(_exact(cfg, model, loss_fn, chunks(x, y, rows, int(cfg.batch.size))))
