@@ -16,7 +16,9 @@ from rmtloss.errors import ConfigError
 from rmtloss.stage import CONFIG_DIR
 
 STAGES = tuple(schema.PRIMARY)
-GROUP_OPTIONS = [f"{g}={p.stem}" for g in schema.GROUPS for p in sorted((CONFIG_DIR / g).glob("*.yaml"))]
+# `custom` options are open by design: their keys are the arguments of the user's `_target_`
+GROUP_OPTIONS = [f"{g}={p.stem}" for g in schema.GROUPS for p in sorted((CONFIG_DIR / g).glob("*.yaml"))
+                 if p.stem != "custom"]
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -33,6 +35,15 @@ def test_every_group_option_has_a_schema_and_is_in_range(option):
     assert OmegaConf.get_type(node) in schema.GROUPS[group].values()
     schema.check(node, f"{group}.")
     assert not OmegaConf.missing_keys(node), f"{option} leaves keys unset"
+
+
+@pytest.mark.parametrize("group", ["model", "data"])
+def test_the_custom_options_are_open_and_ask_for_a_target(group):
+    """``model=custom`` / ``data=custom`` take any keyword of the user's callable (``+model.width=8``)
+    and leave only ``_target_`` unset."""
+    node = composed("train", f"{group}=custom", f"+{group}.width=8")[group]
+    assert OmegaConf.get_type(node) is dict and node.width == 8
+    assert OmegaConf.missing_keys(node) == {f"{group}._target_"}
 
 
 def test_the_schemas_cover_every_yaml_file():

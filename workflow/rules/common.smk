@@ -21,7 +21,9 @@ from rmtloss.workflow import (
 
 # Jobs run `python -m rmtloss.<stage>` with the package and the stage configs taken from this
 # checkout; `python` is the one on PATH (activate .venv, or the rule's conda environment with --use-conda).
-shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(os.path.join(workflow.basedir, 'src'))}; "
+# The checkout's root (examples/) and the caller's PYTHONPATH stay importable for `_target_` models and data.
+_PATH = os.pathsep.join([os.path.join(workflow.basedir, "src"), workflow.basedir])
+shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(_PATH)}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
              f"export RMTLOSS_CONFIG_DIR={shlex.quote(os.path.join(workflow.basedir, 'config'))}; ")
 # The workflow config, checked before any job runs: the JSON schema (a short message naming the key
 # and the nearest valid one), the run ids of `overrides`, and every stage command line the config

@@ -32,6 +32,7 @@ import torch
 from omegaconf import DictConfig
 
 from rmtloss.errors import ConfigError, require
+from rmtloss.nets import custom
 from rmtloss.nets.catalog import TORCHVISION
 
 SHIPPED = ("digits", "diabetes", "mixture", "mnist5k")
@@ -112,11 +113,14 @@ def load(cfg: DictConfig) -> Dataset:
     Raises:
         ConfigError: for an unknown name, a paper-scale set not implemented yet, or a bad split.
     """
+    if custom.is_custom(cfg):
+        return load_custom(cfg)
     name = cfg.name
     if name in PAPER_SCALE:
         return load_torchvision(cfg)
     require(name in SHIPPED, "data.name",
-            f"unknown data set '{name}'; choose one of {', '.join(SHIPPED + PAPER_SCALE)}")
+            f"unknown data set '{name}'; choose one of {', '.join(SHIPPED + PAPER_SCALE)}, or data=custom "
+            "with data._target_")
     if name == "mixture":
         x, y = gaussian_mixture(cfg)
     elif name == "mnist5k":
@@ -141,6 +145,43 @@ def load(cfg: DictConfig) -> Dataset:
     scale = y[tr].mean()
     return Dataset(name, "regression", torch.from_numpy(x_tr), torch.from_numpy(y[tr] / scale),
                    torch.from_numpy(x_te), torch.from_numpy(y[te] / scale), 1, (x.shape[1],))
+
+
+def load_custom(cfg: DictConfig) -> Dataset:
+    """The data of ``cfg._target_`` (:mod:`rmtloss.nets.custom`): integer labels make a
+    classification task, float targets a one-output regression; inputs are kept flat with their
+    sample shape in ``input_shape``.
+
+    Raises:
+        ConfigError: naming ``data._target_``: not importable or callable, an unknown return type,
+            inputs and labels of different lengths, an empty split, labels out of range.
+    """
+    target, setting = cfg._target_, "data._target_"
+    parts = custom.splits(custom.call(cfg, setting), target)
+    t = {k: torch.as_tensor(np.asarray(parts[k]) if not torch.is_tensor(parts[k]) else parts[k])
+         for k in ("x_train", "y_train", "x_test", "y_test")}
+    for split in ("train", "test"):
+        x, y = t[f"x_{split}"], t[f"y_{split}"]
+        require(len(x) > 0, setting, f"'{target}' returned an empty {split} split")
+        require(len(x) == len(y), setting, f"'{target}': {len(x)} {split} inputs but {len(y)} labels")
+        require(y.ndim == 1, setting, f"'{target}': {split} labels must be one value per sample (got "
+                f"shape {tuple(y.shape)})")
+    shape = tuple(t["x_train"].shape[1:])
+    require(tuple(t["x_test"].shape[1:]) == shape, setting,
+            f"'{target}': train samples of shape {shape}, test samples of shape "
+            f"{tuple(t['x_test'].shape[1:])}")
+    task = parts.get("task") or ("regression" if t["y_train"].is_floating_point() else "classification")
+    require(task in ("classification", "regression"), setting, f"'{target}': unknown task '{task}'")
+    flat = {k: t[k].reshape(len(t[k]), -1).to(torch.float64) for k in ("x_train", "x_test")}
+    if task == "regression":
+        return Dataset(str(cfg.name), task, flat["x_train"], t["y_train"].to(torch.float64), flat["x_test"],
+                       t["y_test"].to(torch.float64), 1, shape)
+    labels = torch.cat([t["y_train"], t["y_test"]]).long()
+    classes = int(parts.get("num_classes") or int(labels.max()) + 1)
+    require(int(labels.min()) >= 0 and int(labels.max()) < classes, setting,
+            f"'{target}': labels must be in 0..{classes - 1} (got {int(labels.min())}..{int(labels.max())})")
+    return Dataset(str(cfg.name), task, flat["x_train"], t["y_train"].long(), flat["x_test"],
+                   t["y_test"].long(), classes, shape)
 
 
 def mnist5k() -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,8 @@ import torch
 from omegaconf import DictConfig
 from torch import nn
 
-from rmtloss.errors import require
+from rmtloss.errors import ConfigError, require
+from rmtloss.nets import custom
 
 NAMES = ("logistic", "mlp", "deep_mlp", "cnn", "regression_mlp", "lenet", "vgg16", "preresnet")
 _VGG16 = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
@@ -131,8 +132,11 @@ def build(cfg: DictConfig, input_shape: tuple[int, ...], num_outputs: int) -> nn
     Raises:
         ConfigError: for an unknown name or hidden sizes that are not positive.
     """
+    if custom.is_custom(cfg):
+        return build_custom(cfg, tuple(input_shape), num_outputs)
     name = cfg.name
-    require(name in NAMES, "model.name", f"unknown model '{name}'; choose one of {', '.join(NAMES)}")
+    require(name in NAMES, "model.name",
+            f"unknown model '{name}'; choose one of {', '.join(NAMES)}, or model=custom with model._target_")
     hidden = [int(h) for h in cfg.get("hidden", [])]
     require(all(h > 0 for h in hidden), "model.hidden", f"widths must be positive (got {hidden})")
     num_features = int(torch.Size(input_shape).numel())
@@ -153,6 +157,40 @@ def build(cfg: DictConfig, input_shape: tuple[int, ...], num_outputs: int) -> nn
         require(len(hidden) == 2, "model.hidden", "the cnn takes two channel counts")
         return SmallCNN(side, hidden, num_outputs)
     return mlp([num_features, *hidden, num_outputs])
+
+
+def build_custom(cfg: DictConfig, input_shape: tuple[int, ...], num_outputs: int) -> nn.Module:
+    """The network of ``cfg._target_`` (:mod:`rmtloss.nets.custom`), fed samples in their own shape.
+
+    The stages hold inputs flat, ``(b, prod(input_shape))``; for multi-dimensional samples the
+    returned network unflattens them first (``nn.Unflatten``), so the target sees ``(b, *input_shape)``.
+
+    Raises:
+        ConfigError: naming ``model._target_``: not importable, not callable, not returning an
+            ``nn.Module``, or an output of another shape than ``(b, num_outputs)``.
+    """
+    target = cfg._target_
+    net = custom.call(cfg, "model._target_", input_shape=input_shape, num_outputs=num_outputs)
+    require(isinstance(net, nn.Module), "model._target_",
+            f"'{target}' returned {type(net).__name__}; it must return a torch.nn.Module")
+    if len(input_shape) > 1:
+        net = nn.Sequential(nn.Unflatten(1, input_shape), net)
+    probe = torch.zeros(2, int(torch.Size(input_shape).numel()),
+                        dtype=next(net.parameters(), torch.zeros(())).dtype)
+    was = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            out = net(probe)
+    except Exception as exc:  # noqa: BLE001 - any failure of the user's forward
+        raise ConfigError("model._target_",
+                          f"'{target}' fails on inputs of shape (2, *{input_shape}): {exc}") from exc
+    net.train(was)
+    require(tuple(out.shape) == (2, num_outputs), "model._target_",
+            f"'{target}' gives outputs of shape {tuple(out.shape)} for 2 samples; the data need "
+            f"(2, {num_outputs}) "
+            f"({num_outputs} {'classes' if num_outputs > 1 else 'output'})")
+    return net
 
 
 def num_params(model: nn.Module) -> int:
