@@ -113,7 +113,7 @@ def test_one_figure_needs_only_its_jobs(tmp_path):
     proc = snakemake(tmp_path, "-n", "results/smoke/figures/zero_mass.pdf", "--config",
                      "scale=smoke")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert job_counts(proc.stdout) == {"train": 6, "spectra": 15, "local_stats": 15, "figure": 1}
+    assert job_counts(proc.stdout) == {"train": 7, "spectra": 16, "local_stats": 16, "figure": 1}
 
 
 def test_the_paper_scale_without_data_or_gpu_stops_before_any_job(tmp_path):

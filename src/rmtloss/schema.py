@@ -290,6 +290,33 @@ class FiguresConfig:
 
 
 @dataclass
+class DiagnoseBatch:
+    size: int = entry(ge=1)
+    count: int = entry(ge=2)
+
+
+@dataclass
+class DiagnoseLanczos:
+    num_steps: int = entry(ge=2)
+    num_probes: int = entry(ge=1)
+    batch_size: int = entry(ge=1)
+
+
+@dataclass
+class DiagnoseConfig:
+    model: Any = MISSING
+    data: Any = MISSING
+    run_dir: str | None = entry()
+    weights: str | None = entry()
+    name: str = entry()
+    checkpoint: str = entry(choices=("init", "final"))
+    exact_max_params: int = entry(ge=1)
+    batch: DiagnoseBatch = section(DiagnoseBatch)
+    lanczos: DiagnoseLanczos = section(DiagnoseLanczos)
+    device: str = entry()
+
+
+@dataclass
 class Thresholds:
     p: list[int] = entry(ge=3)
     k_max: int = entry(ge=0)
@@ -596,7 +623,8 @@ class OptimisersConfig:
 #: Primary schemas (``<stage config>_schema``) and group option schemas (``<group>/<option>_schema``).
 PRIMARY = {"train": TrainConfig, "spectra": SpectraConfig, "analysis": AnalysisConfig,
            "claims": ClaimsConfig, "figures": FiguresConfig, "complexity": ComplexityConfig,
-           "densities": DensitiesConfig, "outliers": OutliersConfig, "optimisers": OptimisersConfig}
+           "densities": DensitiesConfig, "outliers": OutliersConfig, "optimisers": OptimisersConfig,
+           "diagnose": DiagnoseConfig}
 GROUPS = {
     "model": {"mlp": MLPModel, "lenet": LeNetModel, "vgg16": VGGModel, "preresnet": PreResNetModel},
     "data": {"torchvision": TorchvisionData, "sklearn": SklearnData, "mixture": MixtureData},

@@ -207,7 +207,8 @@ def fit(
         torch.set_rng_state(state["torch_rng"])
         rows, first = state["rows"], int(state["epoch"])
         log.info("resuming from epoch %d of %d (%s)", first, epochs, resume_path)
-    desc = f"train {cfg.model.name} on {cfg.data.name}"
+    desc = f"train {OmegaConf.select(cfg, 'model.name', default='model')} on " \
+           f"{OmegaConf.select(cfg, 'data.name', default='data')}"
     for epoch in track(range(first, epochs), epochs - first, desc, "epoch"):
         lr = (
             linear_schedule(epoch, epochs, cfg.optimizer.lr)

@@ -1,0 +1,68 @@
+"""The one-command diagnosis of one network (rmtloss.stages.diagnose)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import run_in_process, run_stage
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("diag") / "train"
+    proc = run_stage("train", "model=mlp", "model.hidden=[8]", "train.epochs=5", f"hydra.run.dir={out}")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_exact_and_operator_paths_agree_on_the_outliers_and_write_the_page(trained, tmp_path):
+    exact = run_in_process("diagnose", f"run_dir={trained}", "batch.count=4", out=tmp_path / "exact")
+    assert exact.returncode == 0, exact.stderr
+    ops = run_in_process("diagnose", f"run_dir={trained}", "exact_max_params=10", "lanczos.num_steps=60",
+                         "lanczos.num_probes=2",
+                         out=tmp_path / "ops")
+    assert ops.returncode == 0, ops.stderr
+    a = json.loads((tmp_path / "exact" / "diagnosis.json").read_text())
+    b = json.loads((tmp_path / "ops" / "diagnosis.json").read_text())
+    assert a["method"] == "exact" and b["method"] == "lanczos/slq"
+    assert a["num_params"] == b["num_params"] == 610
+    r = a["ratios"]
+    assert r["ci_low"] <= r["mean"] <= r["ci_high"] and r["goe"] == 0.5307 and "ratios" not in b
+    assert {"semicircle", "marchenko_pastur", "best_rmt"} <= set(a["fits"])
+    assert 0 <= a["fits"]["semicircle"] <= 1
+    # the converged top Ritz values of the full-data Hessian are its exact top eigenvalues
+    top = min(3, a["outliers"]["count"], b["outliers"]["count"])
+    assert top >= 1
+    np.testing.assert_allclose(b["outliers"]["values"][:top], a["outliers"]["values"][:top], rtol=1e-8)
+    page = (tmp_path / "exact" / "diagnosis.html").read_text()
+    assert "GOE 0.5307, Poisson 0.3863" in page and "figures/spacing_ratios.png" in page
+    assert (tmp_path / "exact" / "figures" / "spacing_ratios.png").is_file()
+    assert (tmp_path / "ops" / "figures" / "global_density_fits.png").is_file()
+
+
+def test_a_custom_network_with_its_weights(tmp_path):
+    from examples.two_moons import make_net
+
+    torch.manual_seed(0)
+    torch.save(make_net((2,), 2, width=6).state_dict(), tmp_path / "net.pt")
+    common = ["model=custom", "model._target_=examples.two_moons.make_net", "+model.width=6", "data=custom",
+              "data._target_=examples.two_moons.make_data", "batch.count=3"]
+    res = run_in_process("diagnose", *common, f"weights={tmp_path / 'net.pt'}", out=tmp_path / "d")
+    assert res.returncode == 0, res.stderr
+    got = json.loads((tmp_path / "d" / "diagnosis.json").read_text())
+    assert got["num_params"] == 2 * 6 + 6 + 36 + 6 + 12 + 2
+    res = run_in_process("diagnose", *common, f"weights={tmp_path / 'missing.pt'}", out=tmp_path / "e")
+    assert res.returncode == 2 and "missing weights file" in res.stderr
+    torch.save({"wrong": torch.zeros(1)}, tmp_path / "wrong.pt")
+    res = run_in_process("diagnose", *common, f"weights={tmp_path / 'wrong.pt'}", out=tmp_path / "f")
+    assert res.returncode == 2 and "cannot load" in res.stderr
+
+
+def test_run_dir_and_weights_together_are_refused(trained, tmp_path):
+    res = run_in_process("diagnose", f"run_dir={trained}", "weights=x.pt", out=tmp_path / "g")
+    assert res.returncode == 2 and "invalid setting `run_dir`" in res.stderr
+    assert not (tmp_path / "g").exists()
