@@ -82,3 +82,33 @@ def test_mnist5k_is_five_thousand_real_mnist_digits_split_by_seed():
     assert not torch.equal(load(OmegaConf.merge(cfg, {"split_seed": 1})).x_test, ds.x_test)
     mlp = build(OmegaConf.create({"name": "mlp", "hidden": [10, 100]}), ds.input_shape, 10)
     assert num_params(mlp) == 9960
+
+
+def test_generated_mnist_and_cifar_files_read_back_through_torchvision(tmp_path):
+    """rmtloss.nets.shape_data writes torchvision's own formats: IDX for MNIST, pickled batches for
+    CIFAR-100; torchvision reads them (CIFAR without its md5 check) and the pixels round-trip."""
+    import pickle
+
+    from rmtloss.errors import ConfigError
+    from rmtloss.nets import data as data_mod
+    from rmtloss.nets.shape_data import write
+
+    write(tmp_path, ["mnist", "cifar100"], 30, 10, seed=3)
+
+    def cfg(name: str, check: bool) -> OmegaConf:
+        return OmegaConf.create({"name": name, "data_dir": str(tmp_path), "download": False,
+                                 "check_integrity": check})
+
+    mnist = data_mod.load(cfg("mnist", True))  # MNIST: torchvision only checks that the files exist
+    assert mnist.x_train.shape == (30, 784) and mnist.x_test.shape == (10, 784) and mnist.num_classes == 10
+    raw = np.frombuffer((tmp_path / "MNIST/raw/train-images-idx3-ubyte").read_bytes()[16:], np.uint8)
+    np.testing.assert_allclose(mnist.x_train[0].numpy(), (raw[:784] / 255.0 - 0.5) / 0.5, atol=1e-6)
+    assert mnist.y_train.tolist() == [i % 10 for i in range(30)]
+    cifar = data_mod.load(cfg("cifar100", False))
+    assert cifar.x_train.shape == (30, 3072) and cifar.num_classes == 100 and cifar.input_shape == (3, 32, 32)
+    with open(tmp_path / "cifar-100-python/train", "rb") as fh:
+        first = pickle.load(fh, encoding="latin1")["data"][0].reshape(3, 32, 32) / 255.0
+    mean, std = np.array([0.485, 0.456, 0.406])[:, None, None], np.array([0.229, 0.224, 0.225])[:, None, None]
+    np.testing.assert_allclose(cifar.x_train[0].numpy(), ((first - mean) / std).reshape(-1), atol=1e-5)
+    with pytest.raises(ConfigError, match="check_integrity=false"):
+        data_mod.load(cfg("cifar100", True))  # generated files cannot match torchvision's md5 sums

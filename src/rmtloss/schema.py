@@ -122,6 +122,7 @@ class TorchvisionData:
     name: str = entry()
     data_dir: str = entry()
     download: bool = entry()
+    check_integrity: bool = entry()
 
 
 @dataclass

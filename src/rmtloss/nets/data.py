@@ -214,6 +214,23 @@ def _images(ds: object) -> tuple[np.ndarray, np.ndarray]:
     return x, np.asarray(ds.targets)
 
 
+def _unchecked(cls: type) -> type:
+    """``cls`` without torchvision's md5 checks of CIFAR's files (``data.check_integrity=false``: the
+    files of :mod:`rmtloss.nets.shape_data`); the MNIST classes check only that the files exist."""
+    if not hasattr(cls, "_check_integrity"):
+        return cls
+
+    def load_meta(self) -> None:  # noqa: ANN001 - torchvision's _load_meta without its md5 check
+        import pickle
+
+        with open(Path(self.root) / self.base_folder / self.meta["filename"], "rb") as fh:
+            self.classes = pickle.load(fh, encoding="latin1")[self.meta["key"]]
+        self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
+
+    return type(f"Unchecked{cls.__name__}", (cls,), {"_check_integrity": lambda self: True,
+                                                      "_load_meta": load_meta})
+
+
 def load_torchvision(cfg: DictConfig) -> Dataset:
     """MNIST, Fashion-MNIST, CIFAR-10 or CIFAR-100 from ``cfg.data_dir`` through torchvision.
 
@@ -227,6 +244,8 @@ def load_torchvision(cfg: DictConfig) -> Dataset:
     root = Path(str(cfg.get("data_dir", "data"))).expanduser().resolve()
     download = bool(cfg.get("download", False))
     cls = getattr(torchvision.datasets, cls_name)
+    if not bool(cfg.get("check_integrity", True)):
+        cls = _unchecked(cls)
     try:
         train = cls(str(root), train=True, download=download)
         test = cls(str(root), train=False, download=download)
@@ -234,7 +253,8 @@ def load_torchvision(cfg: DictConfig) -> Dataset:
         raise ConfigError("data.data_dir", f"{cfg.name} was not found under {root} ({exc}). "
                           f"Set data.download=true on a machine with internet access, or copy "
                           f"torchvision's {cls_name} files into that folder, or point "
-                          f"data.data_dir at a folder that has them") from exc
+                          f"data.data_dir at a folder that has them (files written by "
+                          f"rmtloss.nets.shape_data also need data.check_integrity=false)") from exc
     (x_tr, y_tr), (x_te, y_te) = _images(train), _images(test)
     if x_tr.shape[1] == 3:
         mean = np.array(_IMAGENET_MEAN, np.float32)[None, :, None, None]
