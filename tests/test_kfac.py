@@ -238,3 +238,17 @@ def test_the_learner_requires_at_least_two_batches():
     model, batches = _scaled_problem([1.0], [1.0, 2.0])
     with pytest.raises(ConfigError, match="stats_samples"):
         optim.ShrinkageLearner(model, mse, batches, initial=1.0)
+
+
+def test_rank_deficient_float32_factors_decompose_in_float64():
+    """A factor of rank 5 in 300 dimensions (few samples, as a VGG-16 convolution's from one batch):
+    non-negative eigenvalues, the null space at float32 rounding level (the absolute floor 1e-10 is
+    the authors'), and the factor rebuilt."""
+    from rmtloss.nets.kfac import symmetric_eigen
+
+    x = torch.randn(300, 5, generator=torch.Generator().manual_seed(0))
+    factor = (x @ x.T / 5).float()
+    d, q = symmetric_eigen(factor)
+    assert d.dtype == q.dtype == torch.float32 and bool((d >= 0).all())
+    assert bool((d[-5:] > 1).all()) and float(d[:-5].max()) < 1e-5 * float(d.max())
+    torch.testing.assert_close(q @ torch.diag(d) @ q.T, factor, rtol=1e-4, atol=1e-4)
