@@ -1,6 +1,6 @@
 """Seconds per epoch of K-FAC against SGD and Adam, with and without the RMT damping learner.
 
-``python benchmarks/kfac_speed.py [--epochs 5] [--model mlp] [--data digits] [--device auto]``
+``python benchmarks/kfac_speed.py [--epochs 20] [--model mlp] [--data digits] [--device auto]``
 trains the same network with each optimiser of the ``optimizer`` config group (the configs of
 ``config/optimizer``, as the optimisers stage composes them) and prints the wall time per epoch
 (evaluation included) and its ratio to SGD's. K-FAC runs with the authors' update periods (factors
@@ -34,7 +34,7 @@ ARMS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--model", default="mlp")
     parser.add_argument("--data", default="digits")
     parser.add_argument("--device", default="auto")
