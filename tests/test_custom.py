@@ -75,6 +75,15 @@ def test_a_custom_network_sees_samples_in_their_own_shape_and_trains(tmp_path):
                          "train.epochs=1", out=tmp_path / "cnn")
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "cnn" / "checkpoint_final.pt").is_file()
+    from omegaconf import OmegaConf
+
+    from rmtloss.nets.models import build
+
+    net = build(OmegaConf.create({"name": "custom", "_target_": "test_custom.needs_images"}), (1, 8, 8), 10)
+    own = needs_images((1, 8, 8), 10)
+    net.load_state_dict(own.state_dict())  # the network's own keys: weights saved from it load as they are
+    x = torch.randn(3, 64)
+    torch.testing.assert_close(net(x), own(x.reshape(3, 1, 8, 8)))
 
 
 def test_datasets_as_data_and_the_example_through_train_and_spectra(tmp_path):

@@ -120,9 +120,9 @@ def test_kl_clipping_bounds_the_step():
     opt = KFAC(model, "classification", 10.0, momentum=0.0, damping=1e-4, kl_clip=1e-3, shrinkage=False)
     opt.observe(x, y)
     nn.functional.cross_entropy(model(x), y).backward()
-    grads = {n: opt._gradient_matrix(m).clone() for n, m in opt.layers.items()}
+    grads = opt.gradient_matrices()
     opt._invert()
-    nat = opt.natural_gradients(1e-4)
+    nat = opt.natural_gradients(grads, 1e-4)
     vg = sum(float((nat[n] * grads[n]).sum()) for n in nat)
     before = _flat(model)
     opt.step()

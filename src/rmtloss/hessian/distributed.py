@@ -86,6 +86,12 @@ def local_device(device: torch.device) -> torch.device:
     return torch.device("cuda", local)
 
 
+def my_rows(rows: np.ndarray, group: dist.ProcessGroup | None) -> np.ndarray:
+    """This rank's :func:`shard` of the sample indices ``rows`` (all of them without a group)."""
+    rank, world = rank_world(group)
+    return rows[shard(len(rows), rank, world)]
+
+
 def rank_world(group: dist.ProcessGroup | None) -> tuple[int, int]:
     """``(rank, world size)`` in ``group``; ``(0, 1)`` without one."""
     if group is None:

@@ -94,8 +94,9 @@ class CurvatureOperator:
         first = next(iter(self.theta.values()))
         self.size, self.dtype, self.device = sum(self.sizes), first.dtype, first.device
         self.group = process_group
-        local = torch.tensor([sum(len(x) for x, _ in data)], dtype=torch.float64, device=self.device)
-        self.num_data = int(all_sum(local, process_group).item())
+        local = sum(len(x) for x, _ in data)
+        self.num_data = local if process_group is None else int(
+            all_sum(torch.tensor([local], dtype=torch.float64, device=self.device), process_group).item())
         if self.num_data == 0:
             raise ConfigError("data", "the data set is empty")
         self.num_matvecs = 0

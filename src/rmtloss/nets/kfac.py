@@ -2,8 +2,8 @@
 
 Kronecker-factored approximate curvature (Martens & Grosse 2015, "Optimizing neural networks with
 Kronecker-factored approximate curvature", ICML; convolutions: Grosse & Martens 2016) in the form
-the damping paper's experiments use (Granziol & Baskerville 2022, arXiv 2011.08181, Section 6: the
-authors' ``optimizers/kfac.py``, itself Wang's KFAC-Pytorch).
+the damping paper's experiments use (Granziol & Baskerville 2022, arXiv 2011.08181; the authors'
+``optimizers/kfac.py``).
 
 For a ``Linear`` or ``Conv2d`` layer with weight ``W`` (and bias ``b``, folded in as a last input
 column) the Fisher block is approximated by a Kronecker product :math:`G \\otimes A` of the input
@@ -185,15 +185,17 @@ class KFAC(torch.optim.Optimizer):
         g = layer.weight.grad.reshape(layer.weight.shape[0], -1)
         return g if layer.bias is None else torch.cat([g, layer.bias.grad[:, None]], 1)
 
-    def natural_gradients(self, damping: float) -> dict[str, torch.Tensor]:
-        """:math:`(\\bar G \\otimes \\bar A + \\lambda I)^{-1}\\nabla` per layer, as gradient matrices."""
+    def gradient_matrices(self) -> dict[str, torch.Tensor]:
+        """``[∇W, ∇b]`` of every layer with a gradient."""
+        return {n: self._gradient_matrix(m) for n, m in self.layers.items() if m.weight.grad is not None}
+
+    def natural_gradients(self, grads: dict[str, torch.Tensor], damping: float) -> dict[str, torch.Tensor]:
+        """:math:`(\\bar G \\otimes \\bar A + \\lambda I)^{-1}\\nabla` of each matrix of ``grads``."""
         out = {}
-        for name, layer in self.layers.items():
-            if layer.weight.grad is None:
-                continue
+        for name, grad in grads.items():
             require(name in self.eigen, "optimizer", "K-FAC has no factors: call observe(x, y) before step()")
             d_a, q_a, d_g, q_g = self.eigen[name]
-            v = q_g.T @ self._gradient_matrix(layer) @ q_a
+            v = q_g.T @ grad @ q_a
             out[name] = q_g @ (v / (d_g[:, None] * d_a[None, :] + damping)) @ q_a.T
         return out
 
@@ -208,8 +210,9 @@ class KFAC(torch.optim.Optimizer):
             self._invert()
         group = self.param_groups[0]
         lr = group["lr"] * (1 + group["damping"] if group["shrinkage"] else 1)
-        nat = self.natural_gradients(group["damping"])
-        vg = sum(float((v * self._gradient_matrix(self.layers[n])).sum()) for n, v in nat.items())
+        grads = self.gradient_matrices()
+        nat = self.natural_gradients(grads, group["damping"])
+        vg = sum(float((nat[n] * grads[n]).sum()) for n in nat)
         nu = min(1.0, math.sqrt(self.kl_clip / (lr**2 * vg))) if self.kl_clip > 0 and vg > 0 else 1.0
         for name, v in nat.items():
             layer = self.layers[name]

@@ -162,8 +162,9 @@ def build(cfg: DictConfig, input_shape: tuple[int, ...], num_outputs: int) -> nn
 def build_custom(cfg: DictConfig, input_shape: tuple[int, ...], num_outputs: int) -> nn.Module:
     """The network of ``cfg._target_`` (:mod:`rmtloss.nets.custom`), fed samples in their own shape.
 
-    The stages hold inputs flat, ``(b, prod(input_shape))``; for multi-dimensional samples the
-    returned network unflattens them first (``nn.Unflatten``), so the target sees ``(b, *input_shape)``.
+    The stages hold inputs flat, ``(b, prod(input_shape))``; for multi-dimensional samples a forward
+    pre-hook unflattens them, so the target sees ``(b, *input_shape)`` and its ``state_dict`` keeps
+    its own keys (weights saved from it load as they are).
 
     Raises:
         ConfigError: naming ``model._target_``: not importable, not callable, not returning an
@@ -174,7 +175,7 @@ def build_custom(cfg: DictConfig, input_shape: tuple[int, ...], num_outputs: int
     require(isinstance(net, nn.Module), "model._target_",
             f"'{target}' returned {type(net).__name__}; it must return a torch.nn.Module")
     if len(input_shape) > 1:
-        net = nn.Sequential(nn.Unflatten(1, input_shape), net)
+        net.register_forward_pre_hook(lambda _, args: (args[0].unflatten(1, input_shape), *args[1:]))
     probe = torch.zeros(2, int(torch.Size(input_shape).numel()),
                         dtype=next(net.parameters(), torch.zeros(())).dtype)
     was = net.training

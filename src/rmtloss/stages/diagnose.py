@@ -69,16 +69,9 @@ def make_run(cfg: DictConfig, folder: Path) -> Path:
         raise InputError(f"missing weights file {path} (setting `weights`): give a saved state_dict")
     ds = data_mod.load(cfg.data)
     net = models.build(cfg.model, ds.input_shape, ds.num_classes)
-    target = (
-        net[1]
-        if isinstance(net, torch.nn.Sequential)
-        and isinstance(net[0], torch.nn.Unflatten)
-        and models.custom.is_custom(cfg.model)
-        else net
-    )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-        target.load_state_dict(state.get("state_dict", state) if isinstance(state, dict) else state)
+        net.load_state_dict(state.get("state_dict", state) if isinstance(state, dict) else state)
     except Exception as exc:  # noqa: BLE001 - wrong file, wrong keys or shapes
         raise InputError(f"cannot load {path} into the model of `model` ({exc})") from exc
     train_cfg = OmegaConf.create(
@@ -225,14 +218,13 @@ def page(title: str, s: dict[str, Any], figures: list[str]) -> str:
     )
 
 
-def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
+def work(cfg: DictConfig, out: Path) -> tuple[int, str]:
     """Run the diagnostics and write ``diagnosis.html`` and ``diagnosis.json``."""
     require(
         bool(cfg.run_dir) != bool(cfg.weights),
         "run_dir",
         "give run_dir=<train folder>, or weights=<state_dict file> with model=... data=..., not both",
     )
-    out = out_dir
     run_dir = Path(cfg.run_dir) if cfg.run_dir else make_run(cfg, out / "run")
     _, model, _ = load_trained(run_dir, cfg.checkpoint, torch.float64, torch.device("cpu"))
     num_params = models.num_params(model)

@@ -221,7 +221,7 @@ class Sweep:
             "weight_decay": float(sgd.weight_decay),
         }
 
-    def adam_optimizer(self, eps: float, lr: float | None = None, learner: bool = False) -> dict:
+    def damped_optimizer(self, eps: float, lr: float | None = None, learner: bool = False) -> dict:
         """The configured damped optimiser (Adam, or K-FAC with ``optimizer=kfac``) at damping ``eps``
         (Adam's ε, K-FAC's λ; the start of the learner), learning rate ``lr`` (default
         ``optimizer.lr``), with or without the damping learner."""
@@ -240,21 +240,22 @@ class Sweep:
     def tuned_adam(self, eps: float) -> dict:
         """Adam at ε with its learning rate tuned on the validation split from ``tuning.adam_lrs``."""
         tuned = self.tune(
-            f"adam_eps{eps:g}", lambda lr: self.adam_optimizer(eps, lr), list(self.cfg.tuning.adam_lrs)
+            f"adam_eps{eps:g}", lambda lr: self.damped_optimizer(eps, lr), list(self.cfg.tuning.adam_lrs)
         )
         arm = self.arm(
-            f"adam_eps{eps:g}", self.adam_optimizer(eps, tuned["lr"]), eps=float(eps), lr=tuned["lr"]
+            f"adam_eps{eps:g}", self.damped_optimizer(eps, tuned["lr"]), eps=float(eps), lr=tuned["lr"]
         )
         return {**arm, "tuning": tuned}
 
-    def adam(self, eps: float, learner: bool = False) -> dict:
+    def damped(self, eps: float, learner: bool = False) -> dict:
         """The damped optimiser (shrinkage scaling as configured, ``optimizer.lr``) at damping ε, with
         or without the damping learner; K-FAC's arms are named ``kfac_...``."""
-        name = self.cfg.optimizer.name
+        name = self.cfg.optimizer.name  # Adam keeps its earlier arm names (finished arms are reused)
         kind = "learner" if learner else ("adam" if name == "adam" else "fixed")
+        arm = kind if name == "adam" else f"{name}_{kind}"
         return self.arm(
-            f"{kind}_eps{eps:g}" if name == "adam" else f"{name}_{kind}_eps{eps:g}",
-            self.adam_optimizer(eps, learner=learner),
+            f"{arm}_eps{eps:g}",
+            self.damped_optimizer(eps, learner=learner),
             eps=float(eps),
         )
 
@@ -301,8 +302,8 @@ def damping_learner(cfg: DictConfig, out_dir: Path) -> Outputs:
         "learner_variant": str(cfg.optimizer.learner.variant),
         "learner_every": int(cfg.optimizer.learner.every),
         "stats_samples": int(cfg.optimizer.learner.stats_samples),
-        "fixed": [sw.adam(d) for d in cfg.learner_deltas],
-        "learner": [sw.adam(d, learner=True) for d in cfg.learner_deltas],
+        "fixed": [sw.damped(d) for d in cfg.learner_deltas],
+        "learner": [sw.damped(d, learner=True) for d in cfg.learner_deltas],
     }
     return stats, sw.samples
 

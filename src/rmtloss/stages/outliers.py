@@ -382,12 +382,9 @@ def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray, g
 
     c, lz, n = cfg.network, cfg.network.lanczos, len(x)
 
-    rank, world = distributed.rank_world(group)
-
     def op(rows: np.ndarray) -> HessianOperator:
-        mine = rows[distributed.shard(len(rows), rank, world)]
-        return HessianOperator(model, loss_fn, chunks(x, y, mine, int(cfg.chunk)), check_deterministic=False,
-                               process_group=group)
+        data = chunks(x, y, distributed.my_rows(rows, group), int(cfg.chunk))
+        return HessianOperator(model, loss_fn, data, check_deterministic=False, process_group=group)
 
     full = op(np.arange(n))
     run = lanczos(full, int(lz.num_steps), int(c.seed), tol=float(lz.tol))

@@ -92,7 +92,6 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     require(group is None or cfg.method != "exact", "method",
             "exact spectra are dense per batch and run in one process: launch without torchrun/srun, "
             "or use method=lanczos|slq|topk")
-    rank, world = distributed.rank_world(group)
     dtype = getattr(torch, cfg.dtype)
     train_cfg, model, ds = load_trained(Path(cfg.run_dir), cfg.checkpoint, dtype, device)
     x, y = ds.split(cfg.split)
@@ -109,7 +108,7 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
         if cfg.method == "exact":
             results.append(_exact(cfg, model, loss_fn, chunks(x, y, rows, int(cfg.batch.size))))
         else:  # this rank's shard of the batch's samples (all of them in one process)
-            data = chunks(x, y, rows[distributed.shard(len(rows), rank, world)], int(cfg.batch.size))
+            data = chunks(x, y, distributed.my_rows(rows, group), int(cfg.batch.size))
             results.append(_iterative(cfg, model, loss_fn, data, group))
         secs.append(time.perf_counter() - t0)
     meta = dict(batch_indices=np.empty((0, 0), int) if cfg.batch.full else idx,
@@ -120,7 +119,7 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     if cfg.method == "exact":
         meta["dtype"] = str(cfg.dtype)
     else:
-        meta["ranks"] = world
+        meta["ranks"] = distributed.rank_world(group)[1]
     if not is_writer():
         return int(cfg.batch.seed), str(device)
     if cfg.method == "exact":
