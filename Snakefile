@@ -1,6 +1,6 @@
 # rmtloss: the RMT studies of neural-network loss surfaces as one workflow.
 # Full reproduction: snakemake --cores all            (scale from config/config.yaml: quick)
-# Another scale:     snakemake --cores all --config scale=smoke   (or mnist, paper)
+# Another scale:     snakemake --cores all --config scale=smoke   (or mnist, paper, paper_shape)
 # HTML report:      snakemake --report results/quick/report.html   (after a run)
 # One figure:        snakemake --cores all results/quick/figures/spacing_ratios.pdf
 from snakemake.utils import min_version
@@ -23,6 +23,7 @@ localrules:
 
 # common.smk checks the config first (schema, run ids, every stage's overrides), then defines the lookups
 include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/spectra.smk"
 include: "workflow/rules/analysis.smk"

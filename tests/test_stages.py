@@ -262,3 +262,20 @@ def test_a_killed_training_resumes_from_its_last_checkpoint(tmp_path):
     b = torch.load(ref / "checkpoint_final.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not (out / "resume.pt").exists()
+
+
+def test_the_ritz_bulk_leaves_out_the_outlier_node():
+    """After few Lanczos steps the outlier's node can carry far more than its 1/P of the mass: the bulk
+    must not contain the spike (else the spike is not above its own bulk); with converged steps (the
+    outlier's node at about 1/P) it is the mass-trimmed quadrature."""
+    from rmtloss.rmt.global_laws import Discrete, trim_top
+    from rmtloss.stages.outliers import _ritz_bulk
+
+    nodes = np.array([0.1, 0.2, 0.3, 5.0])
+    heavy = _ritz_bulk(nodes, np.array([0.3, 0.3, 0.2, 0.2]), 1, 1000, np.array([5.0]))
+    assert heavy.values.max() == 0.3 and np.isclose(heavy.weights.sum(), 1.0)
+    light = np.array([0.4, 0.3, 0.2999, 0.0001])
+    law = _ritz_bulk(nodes, light, 1, 1000, np.array([5.0]))
+    trimmed = trim_top(Discrete.from_sample(nodes, light), 1e-3)
+    assert np.allclose(law.values, trimmed.values) and np.allclose(law.weights, trimmed.weights)
+    assert _ritz_bulk(nodes, light, 4, 1000, nodes[::-1]) is None  # every node an outlier: no bulk

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, composed
 from rmtloss.workflow import (
     WorkflowConfigError,
     check_config,
@@ -17,6 +17,8 @@ from rmtloss.workflow import (
     check_stage_overrides_once,
     config_digest,
     data_jobs,
+    derive_scales,
+    hydra_string,
     merge_overrides,
     missing_data,
     override_key,
@@ -75,8 +77,61 @@ def test_gan_sweep_points_and_their_overrides():
 @pytest.fixture(scope="module")
 def workflow_config() -> tuple[dict, dict]:
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    derive_scales(config, REPO / "config")
     schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
     return config, schema
+
+
+def _raw_scales() -> dict:
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())["scales"]
+
+
+def test_paper_shape_is_the_paper_grid_with_tiny_settings(workflow_config):
+    config, schema = workflow_config
+    check_config(config, schema)
+    paper, shape = config["scales"]["paper"], config["scales"]["paper_shape"]
+    assert shape["networks"].keys() == paper["networks"].keys()
+    for run, net in shape["networks"].items():
+        assert net["train"][: len(paper["networks"][run]["train"])] == paper["networks"][run]["train"]
+        assert net["spectra"] == paper["networks"][run]["spectra"] and "gpu" not in net  # cpu: true
+        assert merge_overrides(net["train"])[-1:] != ["train.epochs=300"]
+    assert shape["networks"]["vgg16_cifar100"]["train"][-4:] == [
+        "train.epochs=1", "train.batch_size=8", "data.data_dir=results/paper_shape/data",
+        "data.check_integrity=false"]
+    assert shape["networks"]["mixture_c2"]["train"][-1] == "train.batch_size=8"  # not torchvision: no folder
+    for task in ("epsilon_sweep", "damping_learner", "shrinkage_noise", "exp_returns"):
+        dropped = {"vgg16_cifar100_kfac"} if task == "damping_learner" else set()
+        assert shape["optimisers"][task].keys() == paper["optimisers"][task].keys() - dropped
+    vgg = shape["optimisers"]["damping_learner"]["vgg16_cifar100"]
+    assert vgg[-2:] == ["data.data_dir=results/paper_shape/data", "data.check_integrity=false"]
+    assert "train.epochs=1" in vgg and "gpu" not in shape["optimisers"]
+    assert shape["optimisers"]["common"] == paper["optimisers"]["common"]
+    assert shape["outliers"]["networks"] == paper["outliers"]["networks"]
+    assert shape["batches"] == {"size": 8, "count": 1} and paper["batches"]["count"] == 157
+
+
+def test_a_derived_scale_is_resolved_once():
+    config = {"scales": _raw_scales()}
+    derive_scales(config, REPO / "config")
+    again = yaml.safe_load(yaml.safe_dump(config))
+    derive_scales(again, REPO / "config")
+    assert again == config
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"extends": "papr"}, "scales.bad.extends: 'papr' is not a scale of its own; did you mean 'paper'?"),
+    ({"extends": "paper", "append": {"netwroks": {"*": {"train": ["a=1"]}}}},
+     "scales.bad.append: append names 'netwroks', which the base scale lacks; did you mean 'networks'?"),
+    ({"extends": "paper", "append": {"batches": ["a=1"]}},
+     "scales.bad.append.batches: append gives a list of overrides where the base scale has dict"),
+    ({"extends": "paper", "drop": ["optimisers.damping_lerner.mlp"]},
+     "scales.bad.drop: 'optimisers.damping_lerner.mlp' names no entry of the base scale; did you mean "
+     "'damping_learner'?"),
+])
+def test_a_bad_derived_scale_is_named(spec, message):
+    config = {"scales": {**_raw_scales(), "bad": spec}}
+    with pytest.raises(WorkflowConfigError, match=re.escape(message)):
+        derive_scales(config, REPO / "config")
 
 
 @pytest.mark.parametrize("change, message", [
@@ -164,3 +219,12 @@ def test_gpu_jobs_on_a_machine_without_one_are_refused_unless_allowed(workflow_c
         check_scale_needs(config, "paper", [], ["train a", "train b"], True, REPO / "config")
     check_scale_needs({**config, "allow_cpu": True}, "paper", [], ["train a"], True, REPO / "config")
     check_scale_needs(config, "paper", [], ["train a"], False, REPO / "config")  # on a cluster
+
+
+def test_a_scale_s_about_reaches_the_ledger_as_one_hydra_string():
+    text = 'It\'s "generated", [noise] (16 images),\n  per set = 1 \\ 2'
+    cfg = composed("claims", "scale=x", "inputs=[a]", "out=b", hydra_string("about", text))
+    assert cfg.about == " ".join(text.split())
+    for tricky in ('a \\"q\\" b', "ends in a backslash \\"):
+        cfg = composed("claims", "scale=x", "inputs=[a]", "out=b", hydra_string("about", tricky))
+        assert cfg.about == tricky

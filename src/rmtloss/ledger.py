@@ -181,13 +181,14 @@ def kind_counts(records: list[ClaimRecord]) -> list[str]:
     return lines
 
 
-def to_markdown(records: list[ClaimRecord], scale: str, data: Iterable[str] = ()) -> str:
-    """The ledger as a readable Markdown page: the data sets its records come from, the table, every
-    claim's detail and the notes on the marks used in it."""
+def to_markdown(records: list[ClaimRecord], scale: str, data: Iterable[str] = (), about: str = "") -> str:
+    """The ledger as a readable Markdown page: what the scale runs on (``about``), the data sets its
+    records come from, the table, every claim's detail and the notes on the marks used in it."""
     sets = [f"`{d}`, {DESCRIPTIONS[d]}" if d in DESCRIPTIONS else f"`{d}`" for d in sorted(set(data))]
     lines = [
         f"# Claims ledger, scale `{scale}`",
         "",
+        *([" ".join(about.split()), ""] if about.strip() else []),
         *([f"Networks trained on {'; '.join(sets)}.", ""] if sets else []),
         *kind_counts(records),
         "",

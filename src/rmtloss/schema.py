@@ -281,6 +281,7 @@ class ClaimsConfig:
     scale: str = entry()
     inputs: list[str] = entry()
     out: str = entry()
+    about: str = entry()
 
 
 @dataclass

@@ -38,6 +38,14 @@ def merge_overrides(*lists: Iterable[str]) -> list[str]:
     return list(merged.values())
 
 
+def hydra_string(key: str, text: str) -> str:
+    """``key="text"``: a Hydra override whose value is ``text`` as one quoted string (spaces, commas,
+    brackets and quotes kept)."""
+    # Hydra's quoted strings: a backslash escapes only a quote or the backslashes before one
+    escaped = re.sub(r'(\\+)(?="|$)', lambda m: m[1] * 2, " ".join(text.split())).replace('"', '\\"')
+    return f'{key}="{escaped}"'
+
+
 def shell_args(overrides: Iterable[str]) -> str:
     """Quote overrides for a shell command line (``[`` and ``,`` would otherwise be globbed)."""
     return " ".join(shlex.quote(str(ov)) for ov in overrides)
@@ -78,6 +86,119 @@ def sweep_args(sweeps: dict, name: str, p: int, q: int, index: int) -> list[str]
         raise ValueError(f"sweep {name} has {len(values)} values; index {index} is out of range")
     return merge_overrides(sweeps["grid"], spec.get("fixed", []),
                            [f"gan.p={p}", f"gan.q={q}", f"gan.{name}={values[index]!r}", f"gan.sweep={name}"])
+
+
+# -- derived scales: another scale's grid with other settings ------------------------------------
+
+
+def _append(base: Any, extra: Any, where: str) -> Any:
+    """``base`` with the override lists of ``extra`` appended at the same places (a list the base
+    lacks is added: a task it leaves at its defaults); a ``"*"`` key of ``extra`` stands for every
+    key of ``base`` at that level holding the same kind of value (a list of overrides or a mapping),
+    so ``{"*": {"train": [...]}}`` reaches every network's ``train`` list."""
+    if isinstance(extra, list):
+        if not isinstance(base, list):
+            raise WorkflowConfigError(f"config {where}: append gives a list of overrides where the base "
+                                      f"scale has {type(base).__name__}")
+        return [*base, *extra]
+    if not isinstance(base, dict) or not isinstance(extra, dict):
+        raise WorkflowConfigError(f"config {where}: append gives a mapping where the base scale has "
+                                  f"{type(base).__name__}")
+    out = dict(base)
+    for key, value in extra.items():
+        if key == "*":
+            kind = list if isinstance(value, list) else dict
+            for name in [k for k, v in out.items() if isinstance(v, kind)]:
+                out[name] = _append(out[name], value, f"{where}.{name}")
+        elif key not in out and isinstance(value, list):
+            out[key] = list(value)  # overrides of a task the base leaves at its defaults
+        elif key not in out:
+            raise WorkflowConfigError(f"config {where}: append names '{key}', which the base scale lacks"
+                                      f"{_nearest(str(key), out)} (keys: {', '.join(map(str, out))})")
+        else:
+            out[key] = _append(out[key], value, f"{where}.{key}")
+    return out
+
+
+def _drop(scale: dict, path: str, where: str, full: str | None = None) -> dict:
+    """``scale`` without the entry at the dotted ``path`` (a copy along the path)."""
+    head, _, rest = path.partition(".")
+    if not isinstance(scale, dict) or head not in scale:
+        known = list(scale) if isinstance(scale, dict) else []
+        raise WorkflowConfigError(f"config {where}: '{full or path}' names no entry of the base scale"
+                                  f"{_nearest(head, known)}")
+    if not rest:
+        return {k: v for k, v in scale.items() if k != head}
+    return {**scale, head: _drop(scale[head], rest, where, full or path)}
+
+
+def shape_data_dir(scale: str) -> str:
+    """Where a scale with ``shape_data`` keeps its generated MNIST/CIFAR files (rule shape_data)."""
+    return f"results/{scale}/data"
+
+
+def _with_shape_data(overrides: list[str], scale: str, default: str, before: list[str] = ()) -> list[str]:
+    """A job's overrides (after ``before``, the common ones), reading its torchvision data set, if it
+    has one, from the scale's generated files."""
+    from rmtloss.nets.catalog import TORCHVISION
+
+    if _setting([*before, *overrides], "data", default) not in TORCHVISION:
+        return overrides
+    return [*overrides, f"data.data_dir={shape_data_dir(scale)}", "data.check_integrity=false"]
+
+
+def derive_scales(config: dict, config_dir: str | Path) -> None:
+    """Resolve, in place, every scale that ``extends`` another: the base scale's entries, replaced
+    by the derived scale's own entries (``batches``, ``lanczos``, ``complexity``, ...), then its
+    ``append`` (override lists added after the base's, see :func:`_append`; the last value of a key
+    wins); ``drop`` lists dotted paths of entries left out (``optimisers.damping_learner.x``).
+    ``cpu: true`` drops the base's GPU requests (``gpu`` of networks and optimiser
+    settings). With ``shape_data``, every training run and optimiser setting that reads a
+    torchvision data set reads the generated files of :func:`shape_data_dir` instead.
+
+    Raises:
+        WorkflowConfigError: an unknown base scale, a chain of derivations, or an ``append`` path the
+            base lacks.
+    """
+    scales = config.get("scales") or {}
+    for name, spec in list(scales.items()):
+        if not isinstance(spec, dict) or "extends" not in spec:
+            continue
+        base_name = spec["extends"]
+        base = scales.get(base_name)
+        if not isinstance(base, dict) or "extends" in base:
+            raise WorkflowConfigError(f"config scales.{name}.extends: '{base_name}' is not a scale of its own"
+                                      f"{_nearest(str(base_name), [s for s in scales if s != name])}")
+        own = {k: v for k, v in spec.items() if k not in ("extends", "append", "cpu", "drop")}
+        scale = _append({**base, **own}, spec.get("append") or {}, f"scales.{name}.append")
+        for path in spec.get("drop") or []:
+            scale = _drop(scale, path, f"scales.{name}.drop")
+        if spec.get("cpu", False):
+            scale["networks"] = {r: {k: v for k, v in net.items() if k != "gpu"}
+                                 for r, net in scale["networks"].items()}
+            scale["optimisers"] = {k: v for k, v in (scale.get("optimisers") or {}).items() if k != "gpu"}
+        if "shape_data" in scale:
+            scale = _shape_data_scale(scale, name, Path(config_dir))
+        scales[name] = scale
+
+
+def _shape_data_scale(scale: dict, name: str, config_dir: Path) -> dict:
+    """A scale whose torchvision runs and optimiser settings read the generated files."""
+    train = _default_of(config_dir / "train.yaml", "data")
+    opt_data = _default_of(config_dir / "optimisers.yaml", "data")
+    nets = {r: {**net, "train": _with_shape_data(net["train"], name, train)}
+            for r, net in scale["networks"].items()}
+    opt = dict(scale.get("optimisers") or {})
+    common = opt.get("common") or []
+    for task in [t for t in opt if t not in ("common", "gpu")]:
+        opt[task] = {s: _with_shape_data(ovs, name, opt_data, common) for s, ovs in opt[task].items()}
+    return {**scale, "networks": nets, "optimisers": opt}
+
+
+def _default_of(path: Path, group: str) -> str:
+    """The default option of a config group in a stage's primary config (its defaults list)."""
+    defaults = yaml.safe_load(path.read_text())["defaults"]
+    return next(d[group] for d in defaults if isinstance(d, dict) and group in d)
 
 
 # -- checking the workflow config before the DAG runs ---------------------------------------------
@@ -239,21 +360,25 @@ def data_jobs(config: dict, scale: str, runs: Iterable[str], settings: Iterable[
                for task, name in settings])
 
 
-def missing_data(jobs: Iterable[tuple[str, list[str]]], config_dir: str | Path) -> list[str]:
+def missing_data(jobs: Iterable[tuple[str, list[str]]], config_dir: str | Path,
+                 generated: Iterable[str] = ()) -> list[str]:
     """The torchvision data sets these jobs would read and cannot find: absent from their
-    ``data_dir`` (relative to the working directory) without ``data.download=true``."""
+    ``data_dir`` (relative to the working directory) without ``data.download=true``, unless that
+    folder is one the workflow writes (``generated``: rule shape_data's)."""
     from rmtloss.nets.catalog import TORCHVISION, missing_folder
 
-    train = yaml.safe_load((Path(config_dir) / "train.yaml").read_text())
-    default = next(d["data"] for d in train["defaults"] if isinstance(d, dict) and "data" in d)
+    default = _default_of(Path(config_dir) / "train.yaml", "data")
     missing = []
     for label, ovs in jobs:
         name = _setting(ovs, "data", default)
         if name not in TORCHVISION:
             continue
         group = yaml.safe_load((Path(config_dir) / "data" / f"{name}.yaml").read_text())
-        folder = missing_folder(name, _setting(ovs, "data.data_dir", group.get("data_dir", "data")),
-                                bool(_setting(ovs, "data.download", group.get("download", False))))
+        data_dir = str(_setting(ovs, "data.data_dir", group.get("data_dir", "data")))
+        if data_dir in set(generated):
+            continue
+        download = bool(_setting(ovs, "data.download", group.get("download", False)))
+        folder = missing_folder(name, data_dir, download)
         if folder is not None:
             missing.append(f"{label}: {name} ({TORCHVISION[name][0]}) not in {folder.resolve()}")
     return missing
@@ -279,7 +404,8 @@ def check_scale_needs(config: dict, scale: str, jobs: list[tuple[str, list[str]]
     Raises:
         WorkflowConfigError: listing what is missing and how to get it.
     """
-    problems = missing_data(jobs, config_dir)
+    generated = [shape_data_dir(scale)] if "shape_data" in config["scales"][scale] else []
+    problems = missing_data(jobs, config_dir, generated)
     if problems:
         problems.append("fetch them once on a machine with internet access (python -m rmtloss.train "
                         "data=<name> data.download=true train.epochs=0 hydra.run.dir=/tmp/fetch), or copy "

@@ -16,6 +16,7 @@ rule claims:
         },
     params:
         inputs=lambda w, input: "inputs=[" + ",".join(input) + "]",
+        about=lambda w: shell_args([hydra_string("about", config["scales"][w.scale].get("about", ""))]),
         digest=CONFIG_DIGEST,
         outdir=lambda w: f"results/{w.scale}/meta/claims",
     log:
@@ -28,5 +29,5 @@ rule claims:
         mem_mb=1000,
     shell:
         "python -m rmtloss.claims scale={wildcards.scale} '{params.inputs}' "
-        "out=results/{wildcards.scale}/claims "
+        "out=results/{wildcards.scale}/claims {params.about} "
         "hydra.run.dir={params.outdir} > {log} 2>&1"

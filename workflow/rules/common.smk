@@ -13,7 +13,10 @@ from rmtloss.workflow import (
     check_stage_overrides_once,
     data_jobs,
     config_digest,
+    derive_scales,
+    hydra_string,
     merge_overrides,
+    shape_data_dir,
     shell_args,
     sweep_args,
     sweep_points,
@@ -28,6 +31,8 @@ shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(_PATH)}${{{{PYT
 # The workflow config, checked before any job runs: the JSON schema (a short message naming the key
 # and the nearest valid one), the run ids of `overrides`, and every stage command line the config
 # makes composed against the stage configs and their schemas (once per config: a stamp in .snakemake/)
+# A scale that `extends` another (paper_shape: the paper grid, tiny) is resolved into a full one first.
+derive_scales(config, os.path.join(workflow.basedir, "config"))
 with open(os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")) as _fh:
     check_config(config, yaml.safe_load(_fh))
 SCALE = config["scale"]
@@ -44,7 +49,7 @@ CONFIG_DIGEST = config_digest(os.path.join(workflow.basedir, "config"))
 
 
 wildcard_constraints:
-    scale="smoke|quick|mnist|paper",
+    scale="|".join(config["scales"]),
     run="[a-z][a-z0-9_]*",
     spec="[a-z][a-z0-9_]*",
     fig="[a-z][a-z0-9_]*",
@@ -52,6 +57,19 @@ wildcard_constraints:
 
 def networks(scale):
     return config["scales"][scale]["networks"]
+
+
+def shape_data_input(wildcards):
+    """The generated MNIST/CIFAR files of a scale with `shape_data` (rule shape_data), else nothing."""
+    if "shape_data" not in config["scales"][wildcards.scale]:
+        return []
+    return f"{shape_data_dir(wildcards.scale)}/shape_data.json"
+
+
+def shape_data_args(wildcards):
+    spec = config["scales"][wildcards.scale]["shape_data"]
+    return shell_args(["--root", shape_data_dir(wildcards.scale), "--sets", *spec["sets"],
+                       "--train", spec["train"], "--test", spec["test"], "--seed", spec.get("seed", 0)])
 
 
 def train_args(wildcards):
@@ -226,7 +244,7 @@ def optimiser_files(scale, task):
 
 def optimisers_args(wildcards):
     cfg = _optimisers(wildcards.scale)
-    return shell_args([*cfg.get("common", []), *cfg[wildcards.task][wildcards.setting]])
+    return shell_args(merge_overrides(cfg.get("common", []), cfg[wildcards.task][wildcards.setting]))
 
 
 def optimiser_gpus(wildcards):

@@ -1,6 +1,8 @@
 rule optimisers:
     # optimiser comparisons (Granziol & Baskerville, damping): Adam's epsilon as shrinkage against SGD,
     # the RMT damping learner, the noisy quadratic model, training budgets; one job per (task, setting)
+    input:
+        shape_data_input,
     output:
         stats="results/{scale}/analysis/optimisers/{task}/{setting}/stats.json",
         samples="results/{scale}/analysis/optimisers/{task}/{setting}/samples.npz",

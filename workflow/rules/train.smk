@@ -1,4 +1,6 @@
 rule train:
+    input:
+        shape_data_input,
     output:
         init="results/{scale}/runs/{run}/train/checkpoint_init.pt",
         final="results/{scale}/runs/{run}/train/checkpoint_final.pt",

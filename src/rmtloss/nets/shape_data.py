@@ -19,6 +19,7 @@ generated files cannot match: read them with ``data.check_integrity=false``.
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
 import struct
 from pathlib import Path
@@ -27,6 +28,8 @@ import numpy as np
 
 from rmtloss._io import atomic_path
 from rmtloss.nets.catalog import TORCHVISION
+
+MANIFEST = "shape_data.json"
 
 
 def _idx(path: Path, array: np.ndarray) -> None:
@@ -74,9 +77,16 @@ def write_cifar(root: Path, name: str, n_train: int, n_test: int, seed: int) -> 
 
 
 def write(root: Path, names: list[str], n_train: int, n_test: int, seed: int = 0) -> list[Path]:
-    """The files of every data set in ``names`` under ``root``."""
-    return [(write_mnist if "mnist" in name else write_cifar)(root, name, n_train, n_test, seed)
-            for name in names]
+    """The files of every data set in ``names`` under ``root``, then ``root/shape_data.json`` (the
+    sets, counts and seed: written last, so its presence means every file is complete)."""
+    folders = [(write_mnist if "mnist" in name else write_cifar)(root, name, n_train, n_test, seed)
+               for name in names]
+    manifest = {"sets": list(names), "train": n_train, "test": n_test, "seed": seed,
+                "folders": [str(f.relative_to(root)) for f in folders],
+                "note": "uniform noise images, cycling labels (rmtloss.nets.shape_data), not the real data"}
+    with atomic_path(Path(root) / MANIFEST) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=2))
+    return folders
 
 
 def main() -> None:

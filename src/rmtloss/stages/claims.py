@@ -27,7 +27,7 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[None, str]:
     records = ledger(stats, cfg.scale, {id(s): str(p) for s, p in zip(stats, cfg.inputs, strict=True)})
     write_text(f"{cfg.out}.csv", to_csv(records))
     data = {s["data"] for s in stats if isinstance(s.get("data"), str)}
-    write_text(f"{cfg.out}.md", to_markdown(records, cfg.scale, data))
+    write_text(f"{cfg.out}.md", to_markdown(records, cfg.scale, data, str(cfg.about)))
     for key, rows in by_paper(records).items():  # the report's table beside each paper's figures
         write_text(f"{cfg.out}_by_paper/{key}.csv", to_csv(rows, PAPER_COLUMNS))
     for r in records:

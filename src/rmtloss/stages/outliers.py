@@ -377,7 +377,6 @@ def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray, g
     batch Hessians, the full-data bulk from stochastic Lanczos quadrature, noise from ``matmat``.
     With a process ``group`` each rank multiplies by its shard of every batch's rows."""
     from rmtloss.hessian import lanczos, slq, top_eigenpairs
-    from rmtloss.rmt.global_laws import trim_top
     from rmtloss.rmt.outliers import detect_ritz_outliers
 
     c, lz, n = cfg.network, cfg.network.lanczos, len(x)
@@ -394,10 +393,8 @@ def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray, g
     if int(lz.num_probes) > 1:
         quad = slq(full, int(lz.num_steps), int(lz.num_probes) - 1, int(c.seed) + 1)
         nodes, weights = [*nodes, *quad.nodes], [*weights, *quad.weights]
-    bulk = trim_top(
-        Discrete.from_sample(np.concatenate(nodes), np.concatenate(weights) / len(nodes)),
-        det.count / full.size,
-    )
+    bulk = _ritz_bulk(np.concatenate(nodes), np.concatenate(weights) / len(nodes), det.count, full.size,
+                      np.sort(run.ritz_values[run.converged])[::-1][: det.count])
     track = max(min(det.count, int(c.track)), 1)
     probes = torch.as_tensor(
         _probes(full.size, int(c.probes), int(c.seed)), dtype=full.dtype, device=full.device
@@ -425,6 +422,27 @@ def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray, g
         "batch_lambda_min": [],
         "law_inputs": None,
     }
+
+
+def _ritz_bulk(nodes: np.ndarray, weights: np.ndarray, count: int, size: int,
+               outliers: np.ndarray) -> Discrete | None:
+    """The full-data bulk from quadrature nodes: the top ``count / size`` of the mass trimmed (the
+    outliers' share of the spectrum) and no node at or above the lowest detected outlier, whose
+    Ritz value is the outlier itself (after few Lanczos steps its node can carry far more weight
+    than 1 / size, and the spike would then sit inside its own bulk). None when no node is left:
+    every Ritz value counted as an outlier (too few steps to resolve a bulk)."""
+    from rmtloss.rmt.global_laws import trim_top
+
+    law = trim_top(Discrete.from_sample(nodes, weights), count / size)
+    if not len(outliers):
+        return law
+    keep = law.values < outliers.min()
+    if not keep.any():
+        log.warning("every one of the %d quadrature nodes is at or above the lowest outlier (%.4g): no bulk "
+                    "to predict the shift from; run more Lanczos steps (network.lanczos.num_steps)",
+                    len(nodes), outliers.min())
+        return None
+    return Discrete(law.values[keep], law.weights[keep] / law.weights[keep].sum())
 
 
 def _probes(size: int, count: int, seed: int) -> np.ndarray:
@@ -482,8 +500,8 @@ def _shift_record(
     the local laws, from the measurements ``m`` of either path."""
     c = cfg.network
     det, bulk, tops, noise = m["detection"], m["bulk"], m["tops"], m["noise"]
-    track = min(det.count, int(c.track))
-    if track == 0:
+    track = min(det.count, int(c.track)) if bulk is not None else 0
+    if det.count == 0:
         log.warning("no outlier above the fitted bulk edge of the full-data Hessian")
     xb, law_b = 1 / sizes - 1 / n, int(c.local_law_batch)
     s2_b = np.array([np.mean(v) for v in noise])
@@ -522,6 +540,8 @@ def _shift_record(
         "noise_fit_r2": noise_r2,  # of the line through the origin that gives sigma2
         "noise_fit_r2_intercept": linear_fit(xb, s2_b)[2],  # a free intercept, for comparison
         "outliers": outl,
+        **({} if bulk is not None else {"outliers_why": "no bulk resolved: every Ritz value counted as an "
+                                        "outlier (too few Lanczos steps); no shift predicted"}),
         "local_law": _network_law(*m["law_inputs"], sigma2 * (1 / law_b - 1 / n), law_b)
         if m["law_inputs"] is not None
         else {
