@@ -3,7 +3,7 @@
     pip install -e ".[bench]"            # PyHessian 0.1 (curvlinops-for-pytorch 3.0.1 is a dependency)
     python benchmarks/hessian_engine.py [--model mnist_mlp|lenet|vgg16|preresnet] [--steps 40]
         [--probes 2] [--samples 2048] [--device auto|cpu|cuda] [--mode forward|reverse]
-        [--flops-only [--columns 8]]
+        [--flops-only [--columns 8]] [--compile]
 
 Same model, data, dtype (float32, PyHessian's), probe count and Lanczos steps for every tool:
 
@@ -17,7 +17,10 @@ Same model, data, dtype (float32, PyHessian's), probe count and Lanczos steps fo
    against PyHessian's ``hessian.density`` (one probe after another) and against the same ``slq``
    driven by curvlinops' ``HessianLinearOperator``;
 3. agreement: the first two moments of each density and the largest Ritz value, against
-   tr(H)/P from a 64-probe Hutchinson estimate.
+   tr(H)/P from a 64-probe Hutchinson estimate;
+4. ``--compile``: the same products and SLQ density with ``compile=True`` (``torch.compile``,
+   inductor), the time of the first compiled product (compilation, the compiled product and the
+   eager cross-check), and the number of products after which compiling has paid for itself.
 
 PyHessian 0.1 calls ``torch.eig``, which torch 2.x no longer has; the smallest shim that restores
 it (eigenvalues as an (n, 2) real/imaginary tensor, eigenvectors as columns) through
@@ -130,6 +133,7 @@ def main() -> None:  # noqa: PLR0915
                     help="print the FLOP ratios of one batch and stop (no timings)")
     ap.add_argument("--columns", type=int, default=8,
                     help="columns K of the matmat whose FLOPs per column are counted (--flops-only)")
+    ap.add_argument("--compile", action="store_true", help="also time compiled products and SLQ")
     args = ap.parse_args()
     device = pick_device(args.device)
 
@@ -206,6 +210,35 @@ def main() -> None:  # noqa: PLR0915
     print(f"Hutchinson tr(H)/P (64 probes): {trace.estimate / p:.3e} +- {trace.stderr / p:.1e}")
     print(f"PyHessian / ours = {t_pyh / t_ours:.2f} (target >= 3); curvlinops / ours = "
           f"{t_cl / t_ours:.2f} (target >= 1); HVP / gradient = {t_hvp / t_grad:.2f} (target <= 2.5)")
+    if args.compile:
+        print_compiled(args, model, ce, batches, v, mat8, t_grad, t_hvps, t_mm8s, t_ours, t_pyh)
+
+
+def print_compiled(args: argparse.Namespace, model: nn.Module, ce: nn.Module, batches: list,  # noqa: PLR0913
+                   v: torch.Tensor, mat8: torch.Tensor, t_grad: float, t_hvps: dict, t_mm8s: dict,
+                   t_ours: float, t_pyh: float) -> None:
+    """The --compile block: compiled against eager products, compile time, break-even, SLQ."""
+    print("compiled (torch.compile, inductor; first call = compile + compiled product + eager cross-check)")
+    for m, t_eager in t_hvps.items():
+        op = HessianOperator(model, ce, batches, mode=m, check_deterministic=False, compile=True)
+        t_first = timed(lambda op=op: op.matvec(v))[0]
+        t_c = min(timed(lambda op=op: op.matvec(v))[0] for _ in range(3))
+        t_first8 = timed(lambda op=op: op.matmat(mat8))[0]
+        t_c8 = min(timed(lambda op=op: op.matmat(mat8))[0] for _ in range(2))
+        compile_s = t_first - t_c - t_eager
+        gain = t_eager - t_c
+        pays = f"{compile_s / gain:.0f} products" if gain > 0 else "never (no gain)"
+        print(f"  rmtloss HVP, {m:<8} compiled {t_c:8.3f} s   HVP / gradient = {t_c / t_grad:.2f} "
+              f"(eager {t_eager / t_grad:.2f}); first call {t_first:.1f} s, compilation about "
+              f"{compile_s:.1f} s, pays after {pays}")
+        print(f"  rmtloss matmat, {m:<8} compiled per column (8) {t_c8 / 8:8.3f} s   per-column / gradient = "
+              f"{t_c8 / 8 / t_grad:.2f} (eager {t_mm8s[m] / 8 / t_grad:.2f}); first call {t_first8:.1f} s")
+    op = HessianOperator(model, ce, batches, mode=args.mode, check_deterministic=False, compile=True)
+    t_slq_first = timed(lambda: slq(op, args.steps, args.probes, seed=0))[0]
+    t_slq = timed(lambda: slq(op, args.steps, args.probes, seed=0))[0]
+    print(f"  rmtloss slq compiled ({args.mode}): {t_slq:.2f} s (eager {t_ours:.2f} s; with compilation "
+          f"{t_slq_first:.2f} s); PyHessian / compiled = {t_pyh / t_slq:.2f}, with compilation "
+          f"{t_pyh / t_slq_first:.2f} (target >= 3)")
 
 
 if __name__ == "__main__":

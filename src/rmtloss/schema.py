@@ -246,6 +246,7 @@ class SpectraConfig:
     dtype: str = entry(choices=("float32", "float64"))
     bn_mode: str = entry(choices=("eval", "train"))
     hvp: str = entry(choices=("forward", "reverse"))
+    compile: bool = entry()
     lanczos: SpectraLanczos = section(SpectraLanczos)
     device: str = entry()
 
@@ -550,6 +551,7 @@ class NetworkShift:
     local_law_batch: int = entry(ge=1)
     deltas: list[float] = entry(gt=0.0)
     seed: int = entry()
+    compile: bool = entry()
     lanczos: NetworkLanczos = section(NetworkLanczos)
 
 

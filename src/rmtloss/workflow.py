@@ -121,7 +121,8 @@ def _append(base: Any, extra: Any, where: str) -> Any:
 
 
 def _drop(scale: dict, path: str, where: str, full: str | None = None) -> dict:
-    """``scale`` without the entry at the dotted ``path`` (a copy along the path)."""
+    """``scale`` without the entry at the dotted ``path``, or the item of a list its last part names
+    (``networks.mnist_mlp.spectra.hessian_init``); a copy along the path."""
     head, _, rest = path.partition(".")
     if not isinstance(scale, dict) or head not in scale:
         known = list(scale) if isinstance(scale, dict) else []
@@ -129,6 +130,11 @@ def _drop(scale: dict, path: str, where: str, full: str | None = None) -> dict:
                                   f"{_nearest(head, known)}")
     if not rest:
         return {k: v for k, v in scale.items() if k != head}
+    if isinstance(scale[head], list):  # an item of a list: a spectrum kind, an outlier network
+        if rest not in scale[head]:
+            raise WorkflowConfigError(f"config {where}: '{full or path}': {head} has no item '{rest}' "
+                                      f"(items: {', '.join(map(str, scale[head]))})")
+        return {**scale, head: [item for item in scale[head] if item != rest]}
     return {**scale, head: _drop(scale[head], rest, where, full or path)}
 
 
@@ -151,7 +157,8 @@ def derive_scales(config: dict, config_dir: str | Path) -> None:
     """Resolve, in place, every scale that ``extends`` another: the base scale's entries, replaced
     by the derived scale's own entries (``batches``, ``lanczos``, ``complexity``, ...), then its
     ``append`` (override lists added after the base's, see :func:`_append`; the last value of a key
-    wins); ``drop`` lists dotted paths of entries left out (``optimisers.damping_learner.x``).
+    wins); ``drop`` lists dotted paths of entries or list items left out
+    (``optimisers.damping_learner.x``, ``outliers.networks.y``).
     ``cpu: true`` drops the base's GPU requests (``gpu`` of networks and optimiser
     settings). With ``shape_data``, every training run and optimiser setting that reads a
     torchvision data set reads the generated files of :func:`shape_data_dir` instead.

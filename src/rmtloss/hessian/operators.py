@@ -14,12 +14,20 @@ the Hessian of the loss in the outputs and a vector-Jacobian product.
 BatchNorm policy (explicit, unlike PyHessian's hidden ``model.eval()``): ``bn_mode="eval"`` (the
 default) uses the running statistics; ``bn_mode="train"`` uses batch statistics, refuses a
 ``DataLoader`` that shuffles, and checks that two products with the same vector agree.
+
+Compilation (``compile=True``): each batch's product (and gradient) runs through
+``torch.compile``; a batch of another shape (an uneven last batch) gets its own graph. Compiled
+second-order code can be silently wrong (PyTorch issue #190855), so the first product and the first
+gradient are also computed eagerly and must agree to a relative 1e-10 (float64) or 1e-5 (float32),
+else :class:`~rmtloss.errors.ConfigError` names the ``compile`` setting. Where compilation fails
+(no C++ compiler, an unsupported operation) the operator warns once and runs eagerly.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import torch
@@ -60,6 +68,10 @@ class CurvatureOperator:
         process_group: a ``torch.distributed`` group whose ranks each pass their shard of the
             data as ``data``; products and gradients are summed over the ranks with one
             ``all_reduce`` each (:mod:`rmtloss.hessian.distributed`). ``None``: one process.
+        compile: run each batch's product and gradient through ``torch.compile`` (see the module
+            docstring: cross-checked against eager once, eager where compilation fails).
+        compile_backend: the ``torch.compile`` backend (``inductor``; ``aot_eager`` traces
+            without generating code, for tests).
 
     Attributes:
         size: P, the number of parameters in the matrix. dtype, device: of the parameters.
@@ -70,7 +82,8 @@ class CurvatureOperator:
     def __init__(self, model: nn.Module, loss_fn: LossFn, data: Iterable[Batch], *,
                  params: Sequence[str] | None = None, bn_mode: str = "eval",
                  check_deterministic: bool = True, chunk_size: int | None = None,
-                 process_group: dist.ProcessGroup | None = None) -> None:
+                 process_group: dist.ProcessGroup | None = None, compile: bool = False,  # noqa: A002
+                 compile_backend: str = "inductor") -> None:
         if bn_mode not in ("eval", "train"):
             raise ConfigError("bn_mode", f"unknown BatchNorm mode '{bn_mode}'; use eval or train")
         if bn_mode == "train" and _shuffles(data):
@@ -100,6 +113,10 @@ class CurvatureOperator:
         if self.num_data == 0:
             raise ConfigError("data", "the data set is empty")
         self.num_matvecs = 0
+        # kind -> compiled function; the kinds in _unchecked are checked against eager on their first call
+        kinds = (("product", self._batch_columns), ("gradient", self._batch_gradient)) if compile else ()
+        self._compiled = {k: torch.compile(fn, backend=compile_backend, dynamic=False) for k, fn in kinds}
+        self._unchecked = set(self._compiled)
         if check_deterministic or bn_mode == "train":
             self.check_deterministic()
 
@@ -170,14 +187,43 @@ class CurvatureOperator:
         """The product of one batch's matrix with a flat vector (a function of the vector)."""
         return lambda v: self._flat(self._batch_product(self._split(v), x, y))
 
+    def _batch_columns(self, cols: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """One batch's matrix times the ``(K, P)`` rows ``cols``."""
+        column = self._columns(x, y)
+        if len(cols) == 1:  # one vector: skip vmap's per-call overhead
+            return column(cols[0])[None]
+        return vmap(column, chunk_size=self.chunk_size)(cols)
+
+    def _batch_gradient(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self._flat(self._loss_gradient(x, y)(self.theta))
+
+    def _call(self, kind: str, eager: Callable[..., torch.Tensor], *args: torch.Tensor) -> torch.Tensor:
+        """``eager(*args)``, or its compiled version (``compile=True``), checked against eager on
+        its first call."""
+        compiled = self._compiled.get(kind)
+        if compiled is None:
+            return eager(*args)
+        try:
+            out = compiled(*args)
+        except Exception as exc:  # noqa: BLE001 - any failure to compile: run eagerly from now on
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            warnings.warn(f"compile=true: torch.compile failed for the {kind} ({type(exc).__name__}: "
+                          f"{first}); running it eagerly", stacklevel=3)
+            self._compiled.pop(kind)
+            return eager(*args)
+        if kind in self._unchecked:
+            self._unchecked.discard(kind)
+            ref = eager(*args)
+            tol = 1e-10 if self.dtype == torch.float64 else 1e-5
+            err = float((out - ref).abs().max() / ref.abs().max().clamp_min(torch.finfo(ref.dtype).tiny))
+            if not err <= tol:
+                raise ConfigError("compile", f"the compiled {kind} differs from the eager one by a relative "
+                                  f"{err:.3g} (tolerance {tol:g} in {self.dtype}): use compile=false")
+        return out
+
     def _accumulate(self, cols: torch.Tensor, out: torch.Tensor) -> None:
         for x, y, share in self._batches():
-            column = self._columns(x, y)
-            if len(cols) == 1:  # one vector: skip vmap's per-call overhead
-                prod = column(cols[0])[None]
-            else:
-                prod = vmap(column, chunk_size=self.chunk_size)(cols)
-            out += share * prod
+            out += share * self._call("product", self._batch_columns, cols, x, y)
 
     def matvec(self, v: torch.Tensor) -> torch.Tensor:
         """Multiply one vector of length P."""
@@ -189,7 +235,7 @@ class CurvatureOperator:
         out = torch.zeros(self.size, dtype=self.dtype, device=self.device)
         with self._mode():
             for x, y, share in self._batches():
-                out += share * self._flat(self._loss_gradient(x, y)(self.theta))
+                out += share * self._call("gradient", self._batch_gradient, x, y)
         return all_sum(out, self.group)
 
     def __matmul__(self, other: torch.Tensor) -> torch.Tensor:

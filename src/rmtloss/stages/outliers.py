@@ -383,7 +383,8 @@ def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray, g
 
     def op(rows: np.ndarray) -> HessianOperator:
         data = chunks(x, y, distributed.my_rows(rows, group), int(cfg.chunk))
-        return HessianOperator(model, loss_fn, data, check_deterministic=False, process_group=group)
+        return HessianOperator(model, loss_fn, data, check_deterministic=False, process_group=group,
+                               compile=bool(c.compile))
 
     full = op(np.arange(n))
     run = lanczos(full, int(lz.num_steps), int(c.seed), tol=float(lz.tol))

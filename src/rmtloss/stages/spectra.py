@@ -61,7 +61,8 @@ def _exact(cfg: DictConfig, model: torch.nn.Module, loss_fn, data) -> np.ndarray
 
 
 def _iterative(cfg: DictConfig, model: torch.nn.Module, loss_fn, data, group=None) -> object:  # noqa: ANN001
-    kw = {"bn_mode": cfg.bn_mode, "chunk_size": cfg.chunk_size, "process_group": group}
+    kw = {"bn_mode": cfg.bn_mode, "chunk_size": cfg.chunk_size, "process_group": group,
+          "compile": bool(cfg.compile)}
     op = (HessianOperator(model, loss_fn, data, mode=cfg.hvp, **kw) if cfg.matrix == "hessian"
           else GGNOperator(model, loss_fn, data, **kw))
     lz = cfg.lanczos

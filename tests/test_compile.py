@@ -1,0 +1,104 @@
+"""Compiled curvature products (``compile=True``) against eager ones: both HVP modes, matvec and
+matmat, the gradient, an uneven last batch, BatchNorm in eval mode; the first-use cross-check and the
+fallback to eager.
+
+Most tests use the ``aot_eager`` backend (Dynamo's graph capture of the ``torch.func`` transforms and
+AOT autograd, no code generation: seconds); one uses ``inductor``, the default, which generates C++.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+from rmtloss.errors import ConfigError
+from rmtloss.hessian import HessianOperator
+
+CE = nn.functional.cross_entropy
+
+
+@pytest.fixture(autouse=True)
+def _fresh_dynamo():
+    """Dynamo caches graphs per code object, across operators and backends: start each test afresh."""
+    torch._dynamo.reset()
+    yield
+    torch._dynamo.reset()
+
+
+def _mlp() -> nn.Module:
+    return nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 4))
+
+
+def _cnn() -> nn.Module:  # 1 x 6 x 6 images; a batch-normalised convolution (eval mode: running statistics)
+    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(48, 4))
+    model.train()(torch.randn(32, 1, 6, 6))  # running statistics away from 0 / 1
+    return model.eval()
+
+
+def _data(shape: tuple[int, ...], n: int, batch: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(n, *shape, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 4, (n,), generator=gen)
+    return [(x[i:i + batch], y[i:i + batch]) for i in range(0, n, batch)]
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+@pytest.mark.parametrize("make, shape", [(_mlp, (6,)), (_cnn, (1, 6, 6))], ids=["mlp", "cnn_batchnorm"])
+def test_compiled_products_equal_eager_ones(make, shape, mode):
+    torch.manual_seed(0)
+    model = make().double()
+    data = _data(shape, 23, 8)  # batches of 8, 8 and 7: the last one gets its own graph
+    eager = HessianOperator(model, CE, data, mode=mode, check_deterministic=False)
+    comp = HessianOperator(model, CE, data, mode=mode, check_deterministic=False, compile=True,
+                           compile_backend="aot_eager")
+    gen = torch.Generator().manual_seed(2)
+    v = torch.randn(eager.size, generator=gen, dtype=torch.float64)
+    m = torch.randn(eager.size, 3, generator=gen, dtype=torch.float64)
+    for _ in range(2):  # the first call is cross-checked inside the operator, the second is not
+        torch.testing.assert_close(comp.matvec(v), eager.matvec(v), rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(comp.matmat(m), eager.matmat(m), rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(comp.gradient(), eager.gradient(), rtol=1e-10, atol=1e-12)
+    assert not comp._unchecked and set(comp._compiled) == {"product", "gradient"}
+
+
+def test_inductor_compiles_the_product_of_an_mlp():
+    torch.manual_seed(0)
+    model, data = _mlp().double(), _data((6,), 16, 8)
+    eager = HessianOperator(model, CE, data, check_deterministic=False)
+    comp = HessianOperator(model, CE, data, check_deterministic=False, compile=True)
+    v = torch.randn(eager.size, dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback to eager: inductor compiled it
+        out = comp.matvec(v)
+    torch.testing.assert_close(out, eager.matvec(v), rtol=1e-10, atol=1e-12)
+
+
+def test_a_compiled_product_that_disagrees_with_eager_is_refused():
+    torch.manual_seed(0)
+    model, data = _mlp().double(), _data((6,), 16, 8)
+    op = HessianOperator(model, CE, data, check_deterministic=False, compile=True,
+                         compile_backend="aot_eager")
+    right = op._batch_columns
+    op._compiled["product"] = lambda cols, x, y: right(cols, x, y) * (1 + 1e-6)  # a silently wrong graph
+    with pytest.raises(ConfigError, match=r"compile.*differs from the eager one by a relative 1e-06"):
+        op.matvec(torch.ones(op.size, dtype=torch.float64))
+
+
+def test_a_backend_that_fails_falls_back_to_eager_with_one_warning():
+    def broken(gm, example_inputs):  # noqa: ANN001, ANN202, ARG001
+        raise RuntimeError("no C++ compiler here")
+
+    torch.manual_seed(0)
+    model, data = _mlp().double(), _data((6,), 16, 8)
+    eager = HessianOperator(model, CE, data, check_deterministic=False)
+    op = HessianOperator(model, CE, data, check_deterministic=False, compile=True, compile_backend=broken)
+    v = torch.randn(op.size, dtype=torch.float64)
+    with pytest.warns(UserWarning, match="torch.compile failed for the product"):
+        out = op.matvec(v)
+    torch.testing.assert_close(out, eager.matvec(v), rtol=1e-12, atol=1e-14)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once: later products run eagerly without a warning
+        op.matvec(v)
