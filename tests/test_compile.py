@@ -57,11 +57,13 @@ def test_compiled_products_equal_eager_ones(make, shape, mode):
     gen = torch.Generator().manual_seed(2)
     v = torch.randn(eager.size, generator=gen, dtype=torch.float64)
     m = torch.randn(eager.size, 3, generator=gen, dtype=torch.float64)
-    for _ in range(2):  # the first call is cross-checked inside the operator, the second is not
+    for _ in range(2):  # each graph's first call is cross-checked inside the operator, the second is not
         torch.testing.assert_close(comp.matvec(v), eager.matvec(v), rtol=1e-10, atol=1e-12)
         torch.testing.assert_close(comp.matmat(m), eager.matmat(m), rtol=1e-10, atol=1e-12)
     torch.testing.assert_close(comp.gradient(), eager.gradient(), rtol=1e-10, atol=1e-12)
-    assert not comp._unchecked and set(comp._compiled) == {"product", "gradient"}
+    assert set(comp._compiled) == {"product", "gradient"}
+    # checked graphs: products of 1 and 3 columns and the gradient, each on batches of 8 and of 7
+    assert len(comp._checked) == 6 and {key[0] for key in comp._checked} == {"product", "gradient"}
 
 
 def test_inductor_compiles_the_product_of_an_mlp():

@@ -272,10 +272,10 @@ def test_the_ritz_bulk_leaves_out_the_outlier_node():
     from rmtloss.stages.outliers import _ritz_bulk
 
     nodes = np.array([0.1, 0.2, 0.3, 5.0])
-    heavy = _ritz_bulk(nodes, np.array([0.3, 0.3, 0.2, 0.2]), 1, 1000, np.array([5.0]))
+    heavy = _ritz_bulk(nodes, np.array([0.3, 0.3, 0.2, 0.2]), np.array([5.0]), 1000)
     assert heavy.values.max() == 0.3 and np.isclose(heavy.weights.sum(), 1.0)
     light = np.array([0.4, 0.3, 0.2999, 0.0001])
-    law = _ritz_bulk(nodes, light, 1, 1000, np.array([5.0]))
+    law = _ritz_bulk(nodes, light, np.array([5.0]), 1000)
     trimmed = trim_top(Discrete.from_sample(nodes, light), 1e-3)
     assert np.allclose(law.values, trimmed.values) and np.allclose(law.weights, trimmed.weights)
-    assert _ritz_bulk(nodes, light, 4, 1000, nodes[::-1]) is None  # every node an outlier: no bulk
+    assert _ritz_bulk(nodes, light, nodes[::-1], 1000) is None  # every node an outlier: no bulk

@@ -374,7 +374,7 @@ def missing_data(jobs: Iterable[tuple[str, list[str]]], config_dir: str | Path,
     folder is one the workflow writes (``generated``: rule shape_data's)."""
     from rmtloss.nets.catalog import TORCHVISION, missing_folder
 
-    default = _default_of(Path(config_dir) / "train.yaml", "data")
+    default, generated = _default_of(Path(config_dir) / "train.yaml", "data"), set(generated)
     missing = []
     for label, ovs in jobs:
         name = _setting(ovs, "data", default)
@@ -382,7 +382,7 @@ def missing_data(jobs: Iterable[tuple[str, list[str]]], config_dir: str | Path,
             continue
         group = yaml.safe_load((Path(config_dir) / "data" / f"{name}.yaml").read_text())
         data_dir = str(_setting(ovs, "data.data_dir", group.get("data_dir", "data")))
-        if data_dir in set(generated):
+        if data_dir in generated:
             continue
         download = bool(_setting(ovs, "data.download", group.get("download", False)))
         folder = missing_folder(name, data_dir, download)

@@ -17,9 +17,10 @@ default) uses the running statistics; ``bn_mode="train"`` uses batch statistics,
 
 Compilation (``compile=True``): each batch's product (and gradient) runs through
 ``torch.compile``; a batch of another shape (an uneven last batch) gets its own graph. Compiled
-second-order code can be silently wrong (PyTorch issue #190855), so the first product and the first
-gradient are also computed eagerly and must agree to a relative 1e-10 (float64) or 1e-5 (float32),
-else :class:`~rmtloss.errors.ConfigError` names the ``compile`` setting. Where compilation fails
+second-order code can be silently wrong (PyTorch issue #190855), so the first call of every graph
+(each kind, product or gradient, and each input shape) is also computed eagerly and must agree to a
+relative 1e-10 (float64) or 1e-5 (float32), else :class:`~rmtloss.errors.ConfigError` names the
+``compile`` setting. Where compilation fails
 (no C++ compiler, an unsupported operation) the operator warns once and runs eagerly.
 """
 
@@ -113,10 +114,10 @@ class CurvatureOperator:
         if self.num_data == 0:
             raise ConfigError("data", "the data set is empty")
         self.num_matvecs = 0
-        # kind -> compiled function; the kinds in _unchecked are checked against eager on their first call
+        # kind -> compiled function; _checked: the (kind, input shapes) whose graph agreed with eager
         kinds = (("product", self._batch_columns), ("gradient", self._batch_gradient)) if compile else ()
         self._compiled = {k: torch.compile(fn, backend=compile_backend, dynamic=False) for k, fn in kinds}
-        self._unchecked = set(self._compiled)
+        self._checked: set[tuple] = set()
         if check_deterministic or bn_mode == "train":
             self.check_deterministic()
 
@@ -199,7 +200,7 @@ class CurvatureOperator:
 
     def _call(self, kind: str, eager: Callable[..., torch.Tensor], *args: torch.Tensor) -> torch.Tensor:
         """``eager(*args)``, or its compiled version (``compile=True``), checked against eager on
-        its first call."""
+        the first call with each input shape (each graph)."""
         compiled = self._compiled.get(kind)
         if compiled is None:
             return eager(*args)
@@ -211,8 +212,9 @@ class CurvatureOperator:
                           f"{first}); running it eagerly", stacklevel=3)
             self._compiled.pop(kind)
             return eager(*args)
-        if kind in self._unchecked:
-            self._unchecked.discard(kind)
+        key = (kind, *(tuple(a.shape) for a in args))
+        if key not in self._checked:
+            self._checked.add(key)
             ref = eager(*args)
             tol = 1e-10 if self.dtype == torch.float64 else 1e-5
             err = float((out - ref).abs().max() / ref.abs().max().clamp_min(torch.finfo(ref.dtype).tiny))

@@ -394,8 +394,7 @@ def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray, g
     if int(lz.num_probes) > 1:
         quad = slq(full, int(lz.num_steps), int(lz.num_probes) - 1, int(c.seed) + 1)
         nodes, weights = [*nodes, *quad.nodes], [*weights, *quad.weights]
-    bulk = _ritz_bulk(np.concatenate(nodes), np.concatenate(weights) / len(nodes), det.count, full.size,
-                      np.sort(run.ritz_values[run.converged])[::-1][: det.count])
+    bulk = _ritz_bulk(np.concatenate(nodes), np.concatenate(weights) / len(nodes), det.outliers, full.size)
     track = max(min(det.count, int(c.track)), 1)
     probes = torch.as_tensor(
         _probes(full.size, int(c.probes), int(c.seed)), dtype=full.dtype, device=full.device
@@ -425,16 +424,15 @@ def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray, g
     }
 
 
-def _ritz_bulk(nodes: np.ndarray, weights: np.ndarray, count: int, size: int,
-               outliers: np.ndarray) -> Discrete | None:
-    """The full-data bulk from quadrature nodes: the top ``count / size`` of the mass trimmed (the
-    outliers' share of the spectrum) and no node at or above the lowest detected outlier, whose
+def _ritz_bulk(nodes: np.ndarray, weights: np.ndarray, outliers: np.ndarray, size: int) -> Discrete | None:
+    """The full-data bulk from quadrature nodes: the top ``len(outliers) / size`` of the mass trimmed
+    (the outliers' share of the spectrum) and no node at or above the lowest detected outlier, whose
     Ritz value is the outlier itself (after few Lanczos steps its node can carry far more weight
     than 1 / size, and the spike would then sit inside its own bulk). None when no node is left:
     every Ritz value counted as an outlier (too few steps to resolve a bulk)."""
     from rmtloss.rmt.global_laws import trim_top
 
-    law = trim_top(Discrete.from_sample(nodes, weights), count / size)
+    law = trim_top(Discrete.from_sample(nodes, weights), len(outliers) / size)
     if not len(outliers):
         return law
     keep = law.values < outliers.min()
