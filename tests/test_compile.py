@@ -104,3 +104,46 @@ def test_a_backend_that_fails_falls_back_to_eager_with_one_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # once: later products run eagerly without a warning
         op.matvec(v)
+
+
+def test_the_learners_compiled_products_follow_the_live_parameters(monkeypatch):
+    import functools
+
+    from torch._dynamo.utils import counters
+
+    from rmtloss.nets import optim
+
+    torch.manual_seed(0)
+    model = _mlp().double()
+    batches = _data((6,), 32, 8)  # four statistics batches of one shape
+    eager = optim.DampingLearner(model, CE, batches, 1e-3, seed=3)
+    aot = functools.partial(HessianOperator, compile_backend="aot_eager")
+    monkeypatch.setattr(optim, "HessianOperator", aot)
+    comp = optim.DampingLearner(model, CE, batches, 1e-3, seed=3, compile=True)
+    counters.clear()  # Dynamo's counters outlive torch._dynamo.reset()
+    for _ in range(3):  # the products of a compiled graph follow in-place updates of the weights
+        (_, h), (_, h_comp) = eager.products(), comp.products()
+        assert torch.allclose(h_comp, h, rtol=1e-10, atol=1e-12) and h.abs().max() > 0
+        with torch.no_grad():
+            for p in model.parameters():
+                p.mul_(1.5).add_(0.1)
+    # one graph serves the four batches' operators (Dynamo guards on the batch shape, not on the
+    # operator object)
+    assert counters["stats"]["unique_graphs"] == 1, dict(counters["stats"])
+
+
+@pytest.mark.parametrize(("setting", "more", "columns", "expected"), [
+    (True, -10**9, 8, True), ("True", -10**9, 1, True), ("true", -10**9, 1, True), (False, 10**9, 1, False),
+    ("False", 10**9, 1, False), ("auto", -1, 1, False), ("auto", 0, 1, True), ("auto", 10**9, 8, False),
+])
+def test_the_compile_setting_resolves_auto_by_the_planned_products(setting, more, columns, expected):
+    from rmtloss.hessian import COMPILE_MIN_CALLS, compile_wanted
+
+    assert compile_wanted(setting, COMPILE_MIN_CALLS + more, columns) is expected
+
+
+def test_an_unknown_compile_setting_is_refused():
+    from rmtloss.hessian import compile_wanted
+
+    with pytest.raises(ConfigError, match="compile"):
+        compile_wanted("sometimes", 10)

@@ -69,6 +69,7 @@ def test_training_is_reproducible(trained, tmp_path):
     (["batch.size=0"], "batch.size"),
     (["matrix=fisher"], "matrix"),
     (["method=power"], "method"),
+    (["method=slq", "compile=sometimes"], "compile"),
 ])
 def test_bad_spectra_settings_stop_with_a_clear_message(trained, tmp_path, overrides, message):
     out = tmp_path / "spectra"
@@ -125,6 +126,7 @@ def test_topk_and_slq_stages_agree_with_the_exact_spectrum(trained, tmp_path):
         exact = np.sort(e["eigenvalues"][0])[::-1][:3]
         np.testing.assert_allclose(t["values"][0], exact, rtol=1e-8)
         assert t["converged"].all()
+        assert not t["compiled"]  # compile=auto: 120 steps x 1 batch is below COMPILE_MIN_CALLS
 
 
 def test_complexity_stage_refuses_p_below_3(tmp_path):
@@ -176,6 +178,23 @@ def test_densities_fit_of_goe_spectra_prefers_the_semicircle(tmp_path):
     assert s["fits"]["mp_cdf"]["ks"] > 0.3
     assert s["best_product"]["ks"] >= s["best_rmt"]["ks"] - 0.02  # W_1 is one of the products
     assert (out / "samples.npz").exists() and (out / "provenance.json").exists()
+
+
+@pytest.mark.parametrize("values", [[-3.0, -2.0, -1.0], [0.5, 1.0, 2.0], [-1.0, 1.0]])
+def test_the_bulk_view_takes_the_atom_out_of_the_bin_holding_zero(values):
+    # a spectrum wholly below 0 puts 0 on the last edge, outside every bin [e_i, e_i+1) (it crashed on
+    # the paper_shape MNIST MLP's 3-node SLQ density): the bins hold the non-zero mass in [e_0, e_last)
+    from rmtloss.rmt.global_laws import Discrete
+    from rmtloss.stages.densities import _bulk_view
+
+    nonzero = Discrete.from_sample(np.array(values))
+    mixed = Discrete.from_sample(np.array([*values, 0.0, 0.0]))  # an atom of 2/5 or 2/4 at 0
+    view = _bulk_view(nonzero, {"data": mixed.cdf}, 6)
+    widths = np.diff(view["bulk_edges"])
+    assert view["zero_data"] == pytest.approx(2 / (len(values) + 2))
+    top = view["bulk_edges"][-1]
+    below_top = sum(v < top for v in values) / (len(values) + 2)
+    assert (view["bulk_data"] * widths).sum() == pytest.approx(below_top)
 
 
 @pytest.mark.parametrize(("overrides", "message"), [

@@ -164,6 +164,7 @@ class DampingLearnerSettings:
     seed: int = entry()
     variant: str = entry(choices=("gap", "shrinkage"))
     alpha_min: float = entry(gt=0.0, lt=1.0)
+    compile: bool = entry()
 
 
 @dataclass
@@ -246,7 +247,7 @@ class SpectraConfig:
     dtype: str = entry(choices=("float32", "float64"))
     bn_mode: str = entry(choices=("eval", "train"))
     hvp: str = entry(choices=("forward", "reverse"))
-    compile: bool = entry()
+    compile: str = entry(choices=("auto", "True", "False"))  # a YAML / Hydra bool arrives as "True" / "False"
     lanczos: SpectraLanczos = section(SpectraLanczos)
     device: str = entry()
 

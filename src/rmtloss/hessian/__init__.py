@@ -12,9 +12,34 @@ from rmtloss.hessian.lanczos import (
     slq,
     top_eigenpairs,
 )
-from rmtloss.hessian.operators import CurvatureOperator, DenseOperator, GGNOperator, HessianOperator
+from rmtloss.hessian.operators import (
+    COMPILE_MIN_CALLS,
+    CurvatureOperator,
+    DenseOperator,
+    GGNOperator,
+    HessianOperator,
+    compile_wanted,
+)
 
-__all__ = ["CurvatureOperator", "DenseOperator", "EigenResult", "GGNOperator", "HessianOperator",
-           "LanczosResult", "SLQResult", "TraceResult", "exact_ggn", "exact_hessian", "flat_params",
-           "functional_loss", "functional_model", "hutchinson_trace", "hvp", "lanczos", "slq",
-           "top_eigenpairs"]
+__all__ = [
+    "COMPILE_MIN_CALLS",
+    "CurvatureOperator",
+    "DenseOperator",
+    "EigenResult",
+    "GGNOperator",
+    "HessianOperator",
+    "LanczosResult",
+    "SLQResult",
+    "TraceResult",
+    "compile_wanted",
+    "exact_ggn",
+    "exact_hessian",
+    "flat_params",
+    "functional_loss",
+    "functional_model",
+    "hutchinson_trace",
+    "hvp",
+    "lanczos",
+    "slq",
+    "top_eigenpairs",
+]

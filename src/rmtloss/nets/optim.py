@@ -139,11 +139,15 @@ class _HessianNoise:
         stats_batches: the fixed statistics subset in mini-batches (the authors: 1024 samples in
             batches of 128); at least two.
         seed: seed of the random unit directions z.
+        compile: ``torch.compile`` the products (``optimizer.learner.compile``): the batches share
+            one graph per batch shape, cross-checked once against eager
+            (:class:`~rmtloss.hessian.operators.CurvatureOperator`); the graph reads the live
+            parameters, so it stays valid as training moves them.
     """
 
     def __init__(
         self, model: nn.Module, loss_fn: LossFn, stats_batches: Sequence[tuple[torch.Tensor, torch.Tensor]],
-        seed: int,
+        seed: int, compile: bool = False,  # noqa: A002 - the setting's name
     ) -> None:
         require(
             len(stats_batches) >= 2,
@@ -151,7 +155,8 @@ class _HessianNoise:
             "the noise variance needs at least two statistics batches; raise stats_samples or "
             "lower stats_batch",
         )
-        self.ops = [HessianOperator(model, loss_fn, [b], check_deterministic=False) for b in stats_batches]
+        self.ops = [HessianOperator(model, loss_fn, [b], check_deterministic=False, compile=compile)
+                    for b in stats_batches]
         self.gen = torch.Generator().manual_seed(int(seed))
 
     def products(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -174,7 +179,7 @@ class DampingLearner(_HessianNoise):
     docstring; ``adam_damping_gap.py``, ``KFAC_damping_gap.py``): δ never falls below δ_min.
 
     Args:
-        model, loss_fn, stats_batches, seed: as :class:`_HessianNoise`.
+        model, loss_fn, stats_batches, seed, compile: as :class:`_HessianNoise`.
         delta_min: δ_min, the floor and initial damping (``--damping``).
         every: update δ every this many optimiser steps (``damping_gap``).
         decay: weight of the previous δ in the moving average (0.7).
@@ -195,11 +200,12 @@ class DampingLearner(_HessianNoise):
         decay: float = 0.7,
         seed: int = 5,
         initial: float = 0.0,
+        compile: bool = False,  # noqa: A002 - the setting's name
     ) -> None:
         require(delta_min >= 0, "optimizer.eps", f"the learner's delta_min must be >= 0 (got {delta_min})")
         require(every >= 1, "optimizer.learner.every", f"must be >= 1 (got {every})")
         require(0 <= decay < 1, "optimizer.learner.decay", f"must be in [0, 1) (got {decay})")
-        super().__init__(model, loss_fn, stats_batches, seed)
+        super().__init__(model, loss_fn, stats_batches, seed, compile)
         self.delta_min, self.every, self.decay = float(delta_min), int(every), float(decay)
         self.delta = float(initial)
         self.steps = 0
@@ -257,7 +263,7 @@ class ShrinkageLearner(DampingLearner):
     from, and forgets it geometrically. ``alpha_min`` keeps δ finite when the noise swamps Δ.
 
     Args:
-        model, loss_fn, stats_batches, seed, every, decay: as :class:`DampingLearner`.
+        model, loss_fn, stats_batches, seed, every, decay, compile: as :class:`DampingLearner`.
         initial: δ_0. alpha_min: the floor of α (δ at most 1 / alpha_min + η).
 
     Attributes:
@@ -275,12 +281,13 @@ class ShrinkageLearner(DampingLearner):
         decay: float = 0.5,
         seed: int = 5,
         alpha_min: float = 1e-3,
+        compile: bool = False,  # noqa: A002 - the setting's name
     ) -> None:
         require(initial > 0, "optimizer.damping",
                 f"the shrinkage learner's start (K-FAC's damping, Adam's eps) must be > 0 (got {initial})")
         require(0 < alpha_min < 1, "optimizer.learner.alpha_min", f"must be in (0, 1) (got {alpha_min})")
         super().__init__(model, loss_fn, stats_batches, 0.0, every=every, decay=decay, seed=seed,
-                         initial=initial)
+                         initial=initial, compile=compile)
         self.alpha, self.alpha_min = 1.0 / (1.0 + float(initial)), float(alpha_min)
 
     def intensity(self) -> tuple[float, float]:
@@ -384,7 +391,8 @@ def build_learner(
     gen = torch.Generator().manual_seed(int(lc.seed))
     idx = torch.randperm(len(x), generator=gen)[: int(lc.stats_samples)].to(x.device)
     batches = list(zip(x[idx].split(int(lc.stats_batch)), y[idx].split(int(lc.stats_batch)), strict=True))
-    kw = {"every": int(lc.every), "decay": float(lc.decay), "seed": int(lc.seed)}
+    kw = {"every": int(lc.every), "decay": float(lc.decay), "seed": int(lc.seed),
+          "compile": bool(lc.get("compile", False))}  # False in a run's config written before the setting
     if lc.variant == "shrinkage":
         return ShrinkageLearner(model, loss_fn, batches, initial_damping(cfg), alpha_min=float(lc.alpha_min),
                                 **kw)

@@ -167,8 +167,10 @@ def _bulk_view(nonzero: Discrete, cdfs: dict[str, global_laws.Cdf], bins: int) -
     out: dict[str, np.ndarray] = {"bulk_edges": edges}
     for name, cdf in cdfs.items():
         atom = float(cdf(np.array([0.0]))[0] - cdf(np.array([np.nextafter(0.0, -1.0)]))[0])
-        mass = np.diff(cdf(np.nextafter(edges, -np.inf)))
-        mass[np.searchsorted(edges, 0.0, side="right") - 1] -= atom  # the bin holding 0 loses the atom
+        mass = np.diff(cdf(np.nextafter(edges, -np.inf)))  # bins [e_i, e_i+1): none holds 0 = the last edge
+        zero_bin = np.searchsorted(edges, 0.0, side="right") - 1
+        if zero_bin < bins:  # the bin holding 0 gives up the atom
+            mass[zero_bin] -= atom
         out[f"bulk_{name}"] = np.maximum(mass, 0.0) / np.diff(edges)
         out[f"zero_{name}"] = np.array(atom)
     return out

@@ -39,6 +39,7 @@ from rmtloss.errors import require
 from rmtloss.hessian import (
     GGNOperator,
     HessianOperator,
+    compile_wanted,
     distributed,
     exact_ggn,
     exact_hessian,
@@ -60,9 +61,9 @@ def _exact(cfg: DictConfig, model: torch.nn.Module, loss_fn, data) -> np.ndarray
     return torch.linalg.eigvalsh(mat).cpu().numpy().astype(np.float64)
 
 
-def _iterative(cfg: DictConfig, model: torch.nn.Module, loss_fn, data, group=None) -> object:  # noqa: ANN001
-    kw = {"bn_mode": cfg.bn_mode, "chunk_size": cfg.chunk_size, "process_group": group,
-          "compile": bool(cfg.compile)}
+def _iterative(cfg: DictConfig, model: torch.nn.Module, loss_fn, data, group=None,  # noqa: ANN001
+               compile: bool = False) -> object:  # noqa: A002 - the setting's name
+    kw = {"bn_mode": cfg.bn_mode, "chunk_size": cfg.chunk_size, "process_group": group, "compile": compile}
     op = (HessianOperator(model, loss_fn, data, mode=cfg.hvp, **kw) if cfg.matrix == "hessian"
           else GGNOperator(model, loss_fn, data, **kw))
     lz = cfg.lanczos
@@ -72,6 +73,19 @@ def _iterative(cfg: DictConfig, model: torch.nn.Module, loss_fn, data, group=Non
         return slq(op, lz.num_steps, lz.num_probes, lz.seed)
     res = top_eigenpairs(op, lz.k, lz.num_steps, lz.seed, which=lz.which, tol=lz.tol)
     return dataclasses.replace(res, vectors=np.empty((0, 0)))  # P-long vectors are not kept
+
+
+def _compile(cfg: DictConfig, batches: tuple[int, int], group) -> bool:  # noqa: ANN001
+    """``cfg.compile`` resolved (:func:`~rmtloss.hessian.compile_wanted`) for this job's per-batch
+    products: Lanczos steps x this rank's batches per product x the spectra (one graph serves them all)."""
+    count, samples = batches
+    per_rank = -(-samples // distributed.rank_world(group)[1])
+    calls = int(cfg.lanczos.num_steps) * -(-per_rank // int(cfg.batch.size)) * count
+    columns = int(cfg.lanczos.num_probes) if cfg.method == "slq" else 1
+    wanted = compile_wanted(cfg.compile, calls, columns)
+    log.info("compile=%s: %d per-batch products of %d vector(s) planned: %s", cfg.compile, calls, columns,
+             "compiled" if wanted else "eager")
+    return wanted
 
 
 def _stack(results: list[object]) -> dict[str, np.ndarray]:
@@ -103,6 +117,7 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
                 f"{cfg.batch.size} is larger than the {len(x)} samples of the {cfg.split} split")
         idx = batch_indices(len(x), int(cfg.batch.size), int(cfg.batch.count), int(cfg.batch.seed))
     loss_fn = models.loss_function(ds.task)
+    compiled = cfg.method != "exact" and _compile(cfg, idx.shape, group)
     results, secs = [], []
     for rows in track(idx, len(idx), f"spectra {cfg.method} {cfg.matrix}", "batch", min_interval=0.0):
         t0 = time.perf_counter()
@@ -110,7 +125,7 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
             results.append(_exact(cfg, model, loss_fn, chunks(x, y, rows, int(cfg.batch.size))))
         else:  # this rank's shard of the batch's samples (all of them in one process)
             data = chunks(x, y, distributed.my_rows(rows, group), int(cfg.batch.size))
-            results.append(_iterative(cfg, model, loss_fn, data, group))
+            results.append(_iterative(cfg, model, loss_fn, data, group, compiled))
         secs.append(time.perf_counter() - t0)
     meta = dict(batch_indices=np.empty((0, 0), int) if cfg.batch.full else idx,
                 seconds=np.asarray(secs), run=str(cfg.run_name), model=train_cfg.model.name,
@@ -120,7 +135,7 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
     if cfg.method == "exact":
         meta["dtype"] = str(cfg.dtype)
     else:
-        meta["ranks"] = distributed.rank_world(group)[1]
+        meta["ranks"], meta["compiled"] = distributed.rank_world(group)[1], compiled
     if not is_writer():
         return int(cfg.batch.seed), str(device)
     if cfg.method == "exact":
