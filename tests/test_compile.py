@@ -132,14 +132,16 @@ def test_the_learners_compiled_products_follow_the_live_parameters(monkeypatch):
     assert counters["stats"]["unique_graphs"] == 1, dict(counters["stats"])
 
 
-@pytest.mark.parametrize(("setting", "more", "columns", "expected"), [
-    (True, -10**9, 8, True), ("True", -10**9, 1, True), ("true", -10**9, 1, True), (False, 10**9, 1, False),
-    ("False", 10**9, 1, False), ("auto", -1, 1, False), ("auto", 0, 1, True), ("auto", 10**9, 8, False),
+@pytest.mark.parametrize(("setting", "calls", "columns", "shapes", "expected"), [
+    (True, 0, 8, 1, True), ("True", 0, 1, 1, True), ("true", 0, 1, 1, True), (False, 10**9, 1, 1, False),
+    ("False", 10**9, 1, 1, False), ("auto", 0.999, 1, 1, False), ("auto", 1, 1, 1, True),
+    ("auto", 10**3, 8, 1, False), ("auto", 1.999, 1, 2, False), ("auto", 2, 1, 2, True),
 ])
-def test_the_compile_setting_resolves_auto_by_the_planned_products(setting, more, columns, expected):
+def test_the_compile_setting_resolves_auto_by_the_planned_products(setting, calls, columns, shapes, expected):
     from rmtloss.hessian import COMPILE_MIN_CALLS, compile_wanted
 
-    assert compile_wanted(setting, COMPILE_MIN_CALLS + more, columns) is expected
+    # calls in units of COMPILE_MIN_CALLS; a batch shape is a graph to compile
+    assert compile_wanted(setting, int(calls * COMPILE_MIN_CALLS), columns, shapes) is expected
 
 
 def test_an_unknown_compile_setting_is_refused():

@@ -126,7 +126,7 @@ def test_topk_and_slq_stages_agree_with_the_exact_spectrum(trained, tmp_path):
         exact = np.sort(e["eigenvalues"][0])[::-1][:3]
         np.testing.assert_allclose(t["values"][0], exact, rtol=1e-8)
         assert t["converged"].all()
-        assert not t["compiled"]  # compile=auto: 120 steps x 1 batch is below COMPILE_MIN_CALLS
+        assert not t["compiled"]  # compile=auto: 120 steps x 1 batch are below COMPILE_MIN_CALLS
 
 
 def test_complexity_stage_refuses_p_below_3(tmp_path):

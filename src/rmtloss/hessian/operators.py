@@ -26,8 +26,8 @@ keyed by the code and the input shapes, not by the operator object: operators ov
 shape (the damping learner's statistics batches, one operator each) share it.
 
 The spectra stage's ``compile`` setting is ``true``, ``false`` or ``auto`` (:func:`compile_wanted`):
-compile a single-vector job of at least :data:`COMPILE_MIN_CALLS` per-batch products, where compiling
-has paid for itself in ``benchmarks/hessian_engine.py --compile``.
+compile a single-vector job of at least :data:`COMPILE_MIN_CALLS` per-batch products per batch shape,
+where compiling has paid for itself in ``benchmarks/hessian_engine.py --compile``.
 """
 
 from __future__ import annotations
@@ -49,22 +49,23 @@ Batch = tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-#: Per-batch products from which ``compile=auto`` compiles a single-vector job: above the break-even counts
-#: measured by ``benchmarks/hessian_engine.py --compile`` on 2 CPU cores, compiling from scratch (the
-#: compilation time over the time saved per product; 1,024 samples in batches of 128, float32): MNIST MLP
-#: 4,271 (forward-over-reverse) and 3,475 (reverse), LeNet 4,629 and 1,677 (README, "Benchmarks").
-#: Not measured on a GPU.
-COMPILE_MIN_CALLS = 5000
+#: Per-batch products per batch shape (each shape is a graph to compile) from which ``compile=auto``
+#: compiles a single-vector job: above the break-even counts measured by ``benchmarks/hessian_engine.py
+#: --compile`` on 2 CPU cores, compiling from scratch (the compilation time over the time saved per
+#: product; batches of 128, float32): MNIST MLP 4,271 (forward-over-reverse) and 3,475 (reverse) on
+#: 1,024 samples, 15,943 and 14,034 on 1,000 (an uneven last batch: two graphs, about 8,000 per
+#: graph); LeNet 4,629 and 1,677 on 1,024 (README, "Benchmarks"). Not measured on a GPU.
+COMPILE_MIN_CALLS = 8000
 
 
-def compile_wanted(setting: str | bool, batch_calls: int, columns: int = 1,
+def compile_wanted(setting: str | bool, batch_calls: int, columns: int = 1, shapes: int = 1,
                    min_calls: int = COMPILE_MIN_CALLS) -> bool:
     """Resolve a stage's ``compile`` setting for a job of ``batch_calls`` per-batch products.
 
-    ``auto`` compiles single-vector products (Lanczos, one-probe SLQ) from ``min_calls`` calls. It
-    leaves several columns at once (``matmat``, an SLQ with several probes) eager: compiled, 8 columns
-    per call were slower than eager on LeNet (a compiled 30-step SLQ took 31.8 s against 26.8 s
-    eager) though faster on the MNIST MLP (0.79 s against 2.25 s).
+    ``auto`` compiles single-vector products (Lanczos, one-probe SLQ) from ``min_calls`` calls per
+    batch shape. It leaves several columns at once (``matmat``, an SLQ with several probes) eager:
+    compiled, 8 columns per call were slower than eager on LeNet (a compiled 30-step SLQ took 31.8 s
+    against 26.8 s eager) though faster on the MNIST MLP (0.79 s against 2.25 s).
 
     Args:
         setting: ``true`` / ``false`` (as a bool or the strings ``True``/``False``, OmegaConf's
@@ -72,7 +73,8 @@ def compile_wanted(setting: str | bool, batch_calls: int, columns: int = 1,
         batch_calls: the planned number of per-batch product calls (Lanczos steps times batches
             per product times the number of operators sharing the graph).
         columns: vectors per product call (the SLQ probes).
-        min_calls: ``auto`` compiles from this many calls.
+        shapes: distinct batch shapes, each compiled on its own (2 with an uneven last batch).
+        min_calls: ``auto`` compiles from this many calls per batch shape.
 
     Raises:
         ConfigError: ``compile`` is none of these.
@@ -80,7 +82,7 @@ def compile_wanted(setting: str | bool, batch_calls: int, columns: int = 1,
     value = str(setting).lower()
     if value not in ("true", "false", "auto"):
         raise ConfigError("compile", f"must be true, false or auto (got {setting!r})")
-    return value == "true" or (value == "auto" and columns == 1 and batch_calls >= min_calls)
+    return value == "true" or (value == "auto" and columns == 1 and batch_calls >= min_calls * shapes)
 
 
 def _has_batchnorm(model: nn.Module) -> bool:

@@ -79,12 +79,13 @@ def _compile(cfg: DictConfig, batches: tuple[int, int], group) -> bool:  # noqa:
     """``cfg.compile`` resolved (:func:`~rmtloss.hessian.compile_wanted`) for this job's per-batch
     products: Lanczos steps x this rank's batches per product x the spectra (one graph serves them all)."""
     count, samples = batches
-    per_rank = -(-samples // distributed.rank_world(group)[1])
-    calls = int(cfg.lanczos.num_steps) * -(-per_rank // int(cfg.batch.size)) * count
+    per_rank, size = -(-samples // distributed.rank_world(group)[1]), int(cfg.batch.size)
+    calls = int(cfg.lanczos.num_steps) * -(-per_rank // size) * count
     columns = int(cfg.lanczos.num_probes) if cfg.method == "slq" else 1
-    wanted = compile_wanted(cfg.compile, calls, columns)
-    log.info("compile=%s: %d per-batch products of %d vector(s) planned: %s", cfg.compile, calls, columns,
-             "compiled" if wanted else "eager")
+    shapes = 1 if per_rank <= size or per_rank % size == 0 else 2  # an uneven last batch: its own graph
+    wanted = compile_wanted(cfg.compile, calls, columns, shapes)
+    log.info("compile=%s: %d per-batch products of %d vector(s), %d batch shape(s) planned: %s", cfg.compile,
+             calls, columns, shapes, "compiled" if wanted else "eager")
     return wanted
 
 
