@@ -75,14 +75,13 @@ def _iterative(cfg: DictConfig, model: torch.nn.Module, loss_fn, data, group=Non
     return dataclasses.replace(res, vectors=np.empty((0, 0)))  # P-long vectors are not kept
 
 
-def _compile(cfg: DictConfig, batches: tuple[int, int], group) -> bool:  # noqa: ANN001
+def _compile(cfg: DictConfig, idx: np.ndarray, group) -> bool:  # noqa: ANN001
     """``cfg.compile`` resolved (:func:`~rmtloss.hessian.compile_wanted`) for this job's per-batch
     products: Lanczos steps x this rank's batches per product x the spectra (one graph serves them all)."""
-    count, samples = batches
-    per_rank, size = -(-samples // distributed.rank_world(group)[1]), int(cfg.batch.size)
-    calls = int(cfg.lanczos.num_steps) * -(-per_rank // size) * count
+    rows, size = len(distributed.my_rows(idx[0], group)), int(cfg.batch.size)
+    calls = int(cfg.lanczos.num_steps) * -(-rows // size) * len(idx)
     columns = int(cfg.lanczos.num_probes) if cfg.method == "slq" else 1
-    shapes = 1 if per_rank <= size or per_rank % size == 0 else 2  # an uneven last batch: its own graph
+    shapes = 1 if rows <= size or rows % size == 0 else 2  # an uneven last batch: its own graph
     wanted = compile_wanted(cfg.compile, calls, columns, shapes)
     log.info("compile=%s: %d per-batch products of %d vector(s), %d batch shape(s) planned: %s", cfg.compile,
              calls, columns, shapes, "compiled" if wanted else "eager")
@@ -118,7 +117,7 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int, str]:
                 f"{cfg.batch.size} is larger than the {len(x)} samples of the {cfg.split} split")
         idx = batch_indices(len(x), int(cfg.batch.size), int(cfg.batch.count), int(cfg.batch.seed))
     loss_fn = models.loss_function(ds.task)
-    compiled = cfg.method != "exact" and _compile(cfg, idx.shape, group)
+    compiled = cfg.method != "exact" and _compile(cfg, idx, group)
     results, secs = [], []
     for rows in track(idx, len(idx), f"spectra {cfg.method} {cfg.matrix}", "batch", min_interval=0.0):
         t0 = time.perf_counter()
