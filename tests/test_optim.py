@@ -109,6 +109,25 @@ def test_learner_noise_variance_and_delta_sequence_on_a_known_quadratic():
     np.testing.assert_allclose(seq, expected, rtol=1e-12)
 
 
+def test_the_gap_learner_updates_before_the_first_step_and_the_shrinkage_learner_does_not():
+    """CLAIMS.md v3: the authors' KFAC_damping_gap.py updates the damping at step 0, so the first
+    optimiser step already uses delta_min + hess_var; the Ledoit-Wolf learner keeps v2's timing."""
+    c = [0.5, 1.0, 2.0, 4.5]
+    var = float(np.mean(np.square(c)) - np.mean(c) ** 2)
+    model, batches = _isotropic_problem(c)
+    opt = optim.DampedAdam(model.parameters(), lr=1e-3, eps=0.1, shrinkage=True)
+    gap = optim.DampingLearner(model, mse, batches, delta_min=0.1, every=3, seed=0)
+    gap.start(opt)
+    assert opt.param_groups[0]["eps"] == pytest.approx(0.1 + var) and gap.history[0][0] == 0
+    for _ in range(3):
+        gap.after_step(opt)
+    assert [h[0] for h in gap.history] == [0, 3]
+    opt = optim.DampedAdam(model.parameters(), lr=1e-3, eps=0.1, shrinkage=True)
+    lw = optim.ShrinkageLearner(model, mse, batches, 0.1, every=3, seed=0)
+    lw.start(opt)
+    assert opt.param_groups[0]["eps"] == 0.1 and lw.history == []
+
+
 def test_learner_refuses_a_single_statistics_batch():
     model, batches = _isotropic_problem([1.0])
     with pytest.raises(ConfigError, match="stats_samples"):

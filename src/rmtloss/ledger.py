@@ -1,10 +1,13 @@
 """The claims ledger: every registered claim (:mod:`rmtloss.papers`) decided on the analysis records.
 
 Each row is a :class:`ClaimRecord`: the measured value, the expectation, the tolerance and a
-verdict (``PASS``, ``FAIL``, ``not run`` with the reason, or ``diverged`` when every input comes
-from a training run whose loss became NaN or infinite; diverged inputs are left out of the other
-claims and named in their summary). The rules are written in the paper modules before any result
-is seen; a claim that does not reproduce is written as ``FAIL`` with its number.
+verdict (``PASS``, ``FAIL``, ``premise absent`` where the paper's own premise was measured and does
+not hold, so the claim is not tested; ``not run`` with the reason, or ``diverged`` when every input
+comes from a training run whose loss became NaN or infinite; diverged inputs are left out of the
+other claims and named in their summary), and, for empirical rows, the margin in standard errors of
+the deciding statistic (``fragile`` under 2). The rules are written in the paper modules before any
+result is seen; a claim that does not reproduce is written as ``FAIL`` with its number
+(CLAIMS.md version 3).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import asdict, dataclass, replace
 from rmtloss.errors import InputError
 from rmtloss.nets.catalog import DESCRIPTIONS
 from rmtloss.papers import CLAIMS, PAPERS, Claim, NotRun, Outcome, kind_of
-from rmtloss.papers._registry import CLAIM_KINDS, Stats
+from rmtloss.papers._registry import CLAIM_KINDS, FRAGILE_BELOW, VERDICTS, Stats
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,13 @@ class ClaimRecord:
         measured: the deciding number (NaN when not run); ``summary`` says what it is.
         expected: the rule that decides PASS.
         tolerance: the allowed deviation, where the rule has one.
-        verdict: PASS, FAIL, "not run", or "diverged" (every input from a diverged run).
+        verdict: PASS, FAIL, "premise absent" (the paper's premise measured and not met), "not run",
+            or "diverged" (every input from a diverged run).
+        margin: the deciding statistic's distance to its threshold in standard errors, positive on
+            the PASS side (empirical rows; NaN where it has no s.e.).
+        fragile: ``yes`` when the margin is under 2 standard errors, ``no`` when it is not, ``""``
+            without a margin.
+        premise: the premise in words ("" where the claim has none); premise_measured: its number.
         figure: the figure that shows the claim.
         summary: the measured number in words; detail: every set's numbers.
     """
@@ -46,24 +55,45 @@ class ClaimRecord:
     expected: str
     tolerance: str
     verdict: str
+    margin: float
+    fragile: str
+    premise: str
+    premise_measured: float
     figure: str
     summary: str
     detail: str
 
 
+def _fragile(margin: float) -> str:
+    return "" if not math.isfinite(margin) else ("yes" if abs(margin) < FRAGILE_BELOW else "no")
+
+
+def verdict_of(result: Outcome) -> str:
+    """PASS or FAIL by the rule, or ``premise absent`` where the premise was measured and fails."""
+    if result.premise_ok is False:
+        return "premise absent"
+    return "PASS" if result.ok else "FAIL"
+
+
 def record(c: Claim, result: Outcome | NotRun, scale: str) -> ClaimRecord:
     """The ledger row of claim ``c`` from what its rule returned."""
+    nan = float("nan")
     row = ClaimRecord(
-        c.id, c.kind, c.paper.citation, scale, float("nan"), c.expected, "", "not run", c.figure, "", ""
+        c.id, c.kind, c.paper.citation, scale, nan, c.expected, "", "not run", nan, "", "", nan, c.figure, "", ""
     )
     if isinstance(result, NotRun):
         return replace(row, detail=result.why)
     tol = c.tolerance if result.tolerance is None else result.tolerance
+    margin = result.margin if c.kind == "empirical" else nan
     return replace(
         row,
         measured=result.measured,
         tolerance=tol,
-        verdict="PASS" if result.ok else "FAIL",
+        verdict=verdict_of(result),
+        margin=margin,
+        fragile=_fragile(margin),
+        premise=result.premise,
+        premise_measured=result.premise_measured,
         summary=result.summary,
         detail=result.detail,
     )
@@ -83,6 +113,8 @@ def _with_diverged(rec: ClaimRecord, gone: list[Stats], any_left: bool) -> Claim
         return replace(
             rec,
             measured=float("nan"),
+            margin=float("nan"),
+            fragile="",
             verdict="diverged",
             summary=note,
             detail=f"every input of this claim comes from a diverged run: {names}; "
@@ -122,7 +154,8 @@ def ledger(stats: list[Stats], scale: str, sources: dict[int, str] | None = None
 
 
 #: The columns of a paper's claims table in the HTML report (its figures stand beside it).
-PAPER_COLUMNS = ("id", "kind", "verdict", "measured", "figure", "summary", "expected")
+PAPER_COLUMNS = ("id", "kind", "verdict", "measured", "margin", "premise_measured", "figure", "summary",
+                 "expected")
 
 
 def to_csv(records: list[ClaimRecord], columns: tuple[str, ...] | None = None) -> str:
@@ -167,18 +200,32 @@ def _summary(r: ClaimRecord) -> str:
 
 
 def kind_counts(records: list[ClaimRecord]) -> list[str]:
-    """One line per kind of claim, empirical first: ``empirical: k of n PASS`` (and how many are
-    not run or diverged)."""
+    """One line per kind of claim, empirical first: ``empirical: k PASS, m FAIL, j premise absent of
+    n`` (and how many are not run or diverged, where any are; how many verdicts are fragile)."""
     lines = []
     for kind in CLAIM_KINDS:
         mine = [r for r in records if r.kind == kind]
         if not mine:
             continue
-        passed = sum(r.verdict == "PASS" for r in mine)
-        other = {v: sum(r.verdict == v for r in mine) for v in ("not run", "diverged")}
-        extra = "".join(f", {n} {v}" for v, n in other.items() if n)
-        lines.append(f"- **{kind}**: {passed} of {len(mine)} PASS{extra}")
+        n = {v: sum(r.verdict == v for r in mine) for v in VERDICTS}
+        extra = "".join(f", {n[v]} {v}" for v in ("not run", "diverged") if n[v])
+        fragile = sum(r.fragile == "yes" for r in mine)
+        lines.append(
+            f"- **{kind}**: {n['PASS']} PASS, {n['FAIL']} FAIL, {n['premise absent']} premise absent of "
+            f"{len(mine)}{extra}" + (f" ({fragile} fragile: margin under 2 s.e.)" if fragile else "")
+        )
     return lines
+
+
+def _margin(r: ClaimRecord) -> str:
+    return f"{r.margin:+.2f}" + (" (fragile)" if r.fragile == "yes" else "") if math.isfinite(r.margin) else "-"
+
+
+def _premise(r: ClaimRecord) -> str:
+    if not r.premise:
+        return "-"
+    num = f"{r.premise_measured:.4g}: " if math.isfinite(r.premise_measured) else ""
+    return f"{num}{r.premise}"
 
 
 def to_markdown(records: list[ClaimRecord], scale: str, data: Iterable[str] = (), about: str = "") -> str:
@@ -192,12 +239,16 @@ def to_markdown(records: list[ClaimRecord], scale: str, data: Iterable[str] = ()
         *([f"Networks trained on {'; '.join(sets)}.", ""] if sets else []),
         *kind_counts(records),
         "",
-        "| id | kind | verdict | measured | what was measured | PASS when | figure |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "Margins are in standard errors of the deciding statistic, positive on the PASS side; a margin "
+        "under 2 marks a verdict a re-run could flip (fragile). `premise absent`: the paper's own premise "
+        "was measured and does not hold here, so the claim is not tested (neither PASS nor FAIL).",
+        "",
+        "| id | kind | verdict | measured | margin (s.e.) | premise | what was measured | PASS when | figure |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     lines += [
-        f"| `{r.id}` | {r.kind} | **{r.verdict}** | {_measured(r)} | {cell(_summary(r))} | "
-        f"{cell(r.expected)} | {r.figure} |"
+        f"| `{r.id}` | {r.kind} | **{r.verdict}** | {_measured(r)} | {_margin(r)} | {cell(_premise(r))} | "
+        f"{cell(_summary(r))} | {cell(r.expected)} | {r.figure} |"
         for r in records
     ]
     lines += ["", "## Details", ""]

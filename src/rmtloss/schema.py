@@ -427,6 +427,7 @@ class FitSettings:
     n: int = entry(ge=2)
     samples: int = entry(ge=1)
     seed: int = entry()
+    bootstrap: int = entry(ge=0)
     families: dict[str, Any] = entry()
 
 

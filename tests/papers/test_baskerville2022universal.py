@@ -20,9 +20,11 @@ def _network(
     local_law: float | None = None,
     run: str = "mlp",
     isotropic: float = 0.5,
+    kappa: float = 1.0,
 ) -> dict:
     """An outlier_shift_network record; ``local_law``: the complement's error (decides), ``isotropic``:
-    the whole space's (reported only)."""
+    the whole space's (reported only); ``kappa``: the noise concentration along the outliers and the
+    top eigenvectors (the premise)."""
 
     def law(err: float | None, **extra: float) -> dict:
         if err is None:
@@ -33,10 +35,12 @@ def _network(
             "max_rel_error_det_above_noise": err,
             "det_closer_everywhere": True,
             "s2": 1e-3,
+            "kappa_median": [kappa, kappa / 2, 1.0],
             **extra,
         }
 
-    outlier = {"slope_ratio": ratio, "r2": r2, "theta": 1.0, "slope_fit": ratio, "slope_predicted": 1.0}
+    outlier = {"slope_ratio": ratio, "r2": r2, "theta": 1.0, "slope_fit": ratio, "slope_predicted": 1.0,
+               "slope_fit_se": 0.05, "kappa_median": kappa}
     return {
         "kind": "outlier_shift_network",
         "run": f"results/x/runs/{run}/train",

@@ -13,8 +13,11 @@ def _fit(
     run: str = "mlp",
     method: str = "exact",
     boundary: bool = False,
+    model: str = "mlp",
+    v2: float = 0.3,
 ) -> dict:
-    law = {"ks": rmt, "law": "semicircle", "method": "lsq"}
+    """A global_density record: ``rmt`` the best semicircle/MP KS with a free atom (v3), ``v2`` without."""
+    law = {"ks": rmt, "law": "semicircle", "method": "lsq", "params": {"m": 0.0, "r": 2.0, "zero_weight": 0.1}}
 
     def fam(ks: float | None, name: str) -> dict | None:
         return (
@@ -28,9 +31,13 @@ def _fit(
         "checkpoint": "final",
         "full": method != "exact",
         "method": method,
-        "best_rmt": law,
+        "model": model,
+        "best_rmt": {**law, "ks": v2},
+        "best_rmt_atom": law,
         "best_product": fam(product, "wigner_product"),
+        "best_product_deep": fam(product, "wigner_product"),
         "best_percolated": fam(percolated, "percolated_wigner"),
+        "bootstrap": {"se_rmt_atom": 0.01, "se_gap": 0.01},
     }
 
 
@@ -92,3 +99,23 @@ def test_exact_spectra_decide_and_a_quadrature_beside_them_is_only_reported():
 
 def test_a_family_fit_on_a_search_boundary_does_not_count():
     assert row("product-percolated-fit", [_fit(0.2, 0.1, 0.1, boundary=True)]).verdict == "FAIL"
+
+
+def test_logistic_regression_is_reported_and_deep_networks_decide():
+    """CLAIMS.md v3: the logistic Hessian is a weighted Wishart matrix by construction; it never decides."""
+    got = row("global-not-rmt", [_fit(0.3), _fit(0.05, run="logistic", model="logistic")])
+    assert got.verdict == "PASS" and "logistic" in got.detail
+    got = row("global-not-rmt", [_fit(0.05, run="logistic", model="logistic")])
+    assert got.verdict == "not run"
+    assert row("product-percolated-fit", [_fit(0.2, 0.1), _fit(0.1, 0.3, run="logistic", model="logistic")]
+               ).verdict == "PASS"
+
+
+def test_depth_one_product_members_do_not_count_and_the_margin_is_in_bootstrap_se():
+    rec = _fit(0.2, 0.1, 0.5)
+    rec["best_product_deep"] = None  # only a depth-1 member (the semicircle or MP itself) fitted better
+    assert row("product-percolated-fit", [rec]).verdict == "FAIL"
+    got = row("global-not-rmt", [_fit(0.17)])
+    assert got.margin == pytest.approx(2.0) and got.fragile == "no"
+    got = row("global-not-rmt", [_fit(0.16)])
+    assert got.margin == pytest.approx(1.0) and got.fragile == "yes"

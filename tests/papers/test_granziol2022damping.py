@@ -38,14 +38,18 @@ def _sweep(
     return {"kind": kind, "setting": "mlp", "sgd": sgd, "adam": adam}
 
 
-def _learner(range_learner: float, range_fixed: float = 0.03, optimizer: str = "kfac") -> dict:
+def _learner(range_learner: float, range_fixed: float = 0.03, optimizer: str = "kfac", variant: str = "gap") -> dict:
     def arms(r: float) -> list[dict]:
-        return [{"eps": d, "mean": 0.1 + r * i, "diverged": 0} for i, d in enumerate((1e-3, 1.0))]
+        return [
+            {"eps": d, "mean": 0.1 + r * i, "final": [0.1 + r * i - 0.001 * (i + 1), 0.1 + r * i + 0.001 * (i + 1)], "diverged": 0}
+            for i, d in enumerate((1e-3, 1.0))
+        ]
 
     return {
         "kind": "damping_learner",
         "setting": "mlp",
         "optimizer": optimizer,
+        "learner_variant": variant,
         "learner": arms(range_learner),
         "fixed": arms(range_fixed),
     }
@@ -64,11 +68,8 @@ SE = 0.01 * 2**0.5  # s.e. of the difference of two means with s.e. 0.01
 
 CASES = {
     "epsilon-closes-gap": Case(
-        [_sweep(0.99 * SE, 1.01 * SE)],
-        {
-            "large eps 1.01 s.e. off": [_sweep(1.01 * SE, 0.05)],
-            "small eps within 1 s.e.": [_sweep(0.0, 0.99 * SE)],
-        },
+        [_sweep(0.99 * SE, 2.01 * SE), _sweep(-6 * SE, 2.01 * SE)],  # doing better than SGD closes the gap
+        {"large eps 1.01 s.e. off": [_sweep(1.01 * SE, 0.05)]},
     ),
     "damping-learner-insensitive": Case([_learner(0.0099)], {"range 0.0101 of 0.03": [_learner(0.0101)]}),
     "shrinkage-noise": Case(
@@ -111,3 +112,24 @@ def test_the_adam_learner_is_reported_and_never_decides():
     got = row("damping-learner-insensitive", [adam])
     assert got.verdict == "not run" and "ratio 0.997" in got.summary + got.detail
     assert row("damping-learner-insensitive", [_learner(0.0099), adam]).verdict == "PASS"
+
+
+def test_epsilon_without_a_gap_at_the_smallest_eps_is_premise_absent_not_fail():
+    """CLAIMS.md v3 premise controls: no gap at eps = 1e-8 (within 2 s.e. of SGD) gives premise absent,
+    whatever the largest eps does; a setting without the premise does not decide beside one with it."""
+    got = row("epsilon-closes-gap", [_sweep(5 * SE, 1.99 * SE)])
+    assert got.verdict == "premise absent" and got.premise_measured == pytest.approx(1.99)
+    with_gap, without = _sweep(0.5 * SE, 3 * SE), {**_sweep(5 * SE, 0.0), "setting": "logistic"}
+    assert row("epsilon-closes-gap", [with_gap, without]).verdict == "PASS"
+    got = row("epsilon-closes-gap", [_sweep(0.5 * SE, 3 * SE)])
+    assert got.margin == pytest.approx(0.5) and got.fragile == "yes"
+
+
+def test_the_ledoit_wolf_kfac_learner_is_reported_and_never_decides():
+    """CLAIMS.md v3: K-FAC with the authors' damping-gap learner decides; the Ledoit-Wolf variant is
+    reported beside it; the margin is in s.e. of the ratio over seeds."""
+    lw = _learner(0.0299, variant="shrinkage")
+    got = row("damping-learner-insensitive", [lw])
+    assert got.verdict == "not run" and "ratio 0.997" in got.summary + got.detail
+    got = row("damping-learner-insensitive", [_learner(0.0099), lw])
+    assert got.verdict == "PASS" and got.margin > 0

@@ -63,8 +63,8 @@ def test_the_markdown_ledger_escapes_pipes_and_gives_a_reason_for_every_missing_
     assert len(table) == len(CLAIMS)
     for line in table:
         cells = line.replace("\\|", "").split("|")[1:-1]
-        assert len(cells) == 7, line  # an escaped pipe does not split a cell
-        assert cells[3].strip() == "n/a" and cells[4].strip().startswith("not run: "), line
+        assert len(cells) == 9, line  # an escaped pipe does not split a cell
+        assert cells[3].strip() == "n/a" and cells[6].strip().startswith("not run: "), line
     from rmtloss.ledger import cell
 
     assert cell("largest |U - MC| at\n|x| >= 150") == "largest \\|U - MC\\| at \\|x\\| >= 150"  # not /x/
@@ -95,13 +95,16 @@ def test_a_shift_claim_without_outliers_says_why_it_has_no_number():
 def test_the_ledger_has_a_kind_column_and_opens_with_the_counts_per_kind():
     from rmtloss.ledger import ClaimRecord, kind_counts, ledger, to_csv
 
-    assert list(ClaimRecord.__dataclass_fields__)[:3] == ["id", "kind", "paper"]  # CLAIMS.md version 2
+    assert list(ClaimRecord.__dataclass_fields__) == [  # CLAIMS.md version 3
+        "id", "kind", "paper", "scale", "measured", "expected", "tolerance", "verdict", "margin", "fragile",
+        "premise", "premise_measured", "figure", "summary", "detail",
+    ]
     records = ledger([], "smoke")
     assert to_csv(records).splitlines()[0].startswith("id,kind,paper,scale,measured")
     counts = {c.kind for c in CLAIMS.values()}
     assert counts == {"empirical", "theory", "control"} and len(CLAIMS) == 29
     lines = kind_counts(records)
-    assert lines[0].startswith("- **empirical**: 0 of 13 PASS, 13 not run")
+    assert lines[0].startswith("- **empirical**: 0 PASS, 0 FAIL, 0 premise absent of 13, 13 not run")
     assert [ln.split("**")[1] for ln in lines] == ["empirical", "theory", "control"]
 
 

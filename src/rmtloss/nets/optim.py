@@ -223,6 +223,12 @@ class DampingLearner(_HessianNoise):
         self.history.append((self.steps, self.delta, var))
         return self.delta
 
+    def start(self, optimizer: torch.optim.Optimizer) -> None:
+        """Before the first optimiser step: the first update, as the authors' loop runs it at step 0
+        (``KFAC_damping_gap.py``: ``if steps % damping_gap == 0`` before the step; CLAIMS.md v3). The
+        optimiser therefore never steps at the starting damping δ_min alone."""
+        set_damping(optimizer, self.update(float(optimizer.param_groups[0]["lr"])))
+
     def after_step(self, optimizer: torch.optim.Optimizer) -> None:
         """Count an optimiser step; every ``every`` steps update δ and set it as the optimiser's
         damping (Adam's ε, K-FAC's λ)."""
@@ -289,6 +295,10 @@ class ShrinkageLearner(DampingLearner):
         super().__init__(model, loss_fn, stats_batches, 0.0, every=every, decay=decay, seed=seed,
                          initial=initial, compile=compile)
         self.alpha, self.alpha_min = 1.0 / (1.0 + float(initial)), float(alpha_min)
+
+    def start(self, optimizer: torch.optim.Optimizer) -> None:  # noqa: ARG002 - the gap learner's signature
+        """No update before the first step: the Ledoit–Wolf learner keeps version 2's timing (first
+        update after ``every`` steps; reported beside the deciding gap learner, CLAIMS.md v3)."""
 
     def intensity(self) -> tuple[float, float]:
         """α of a fresh random unit z (clipped to [alpha_min, 1]) and its hess_var."""

@@ -198,6 +198,8 @@ def fit(
     state = _load_state(resume_path, cfg) if cfg.train.resume else None
     if state is None:
         rows, first = [_row(0, float("nan"), model, loss_fn, ds, optim.damping_of(opt))], 0
+        if learner is not None:
+            learner.start(opt)  # the authors' gap learner updates at step 0, before the first step
     else:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])

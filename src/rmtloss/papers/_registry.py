@@ -144,6 +144,14 @@ class Outcome:
         ok: whether the rule holds (PASS).
         summary: the measured number in words; detail: every set's numbers.
         tolerance: set where the rule's tolerance depends on its inputs (else the claim's).
+        margin: the deciding statistic's distance to its threshold in standard errors of that
+            statistic (bootstrap over batches, or the seeds' s.e.): positive on the PASS side,
+            negative on the FAIL side; NaN where the statistic has no standard error (the detail
+            says why). CLAIMS.md version 3.
+        premise: the paper's premise in words, with its threshold ("" where the claim has none).
+        premise_measured: the premise's statistic (NaN where there is no premise).
+        premise_ok: whether the premise holds; ``False`` makes the verdict ``premise absent``
+            (neither PASS nor FAIL: the claim is not tested where its premise is absent).
     """
 
     measured: float
@@ -151,6 +159,10 @@ class Outcome:
     summary: str
     detail: str
     tolerance: str | None = None
+    margin: float = float("nan")
+    premise: str = ""
+    premise_measured: float = float("nan")
+    premise_ok: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +232,23 @@ def figure(name: str, of: Paper, reads: tuple[str, ...] | str, caption: str) -> 
 
 #: The kinds of claim, in the order the ledger counts them.
 CLAIM_KINDS = ("empirical", "theory", "control")
+
+#: The verdicts a ledger row can carry (CLAIMS.md version 3), in the order the headline counts them.
+VERDICTS = ("PASS", "FAIL", "premise absent", "not run", "diverged")
+
+#: A margin (in standard errors) below this marks a verdict that a re-run could flip.
+FRAGILE_BELOW = 2.0
+
+
+def margin_in_se(value: float, threshold: float, se: float, *, above: bool) -> float:
+    """Signed distance of ``value`` to ``threshold`` in units of ``se``: positive on the PASS side
+    (``above``: PASS when value >= threshold; else PASS when value <= threshold), NaN without a
+    finite positive s.e."""
+    import math
+
+    if not (math.isfinite(se) and se > 0 and math.isfinite(value)):
+        return float("nan")
+    return (value - threshold) / se if above else (threshold - value) / se
 
 
 def claim(

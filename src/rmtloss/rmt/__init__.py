@@ -11,8 +11,10 @@ from rmtloss.rmt.laws import (
 )
 from rmtloss.rmt.local_stats import (
     MIN_UNFOLD_LEVELS,
+    SHAPE_LEVELS,
     MeanRatio,
     authors_pooled_unfold,
+    bootstrap_ks_spacing,
     drop_zero_modes,
     folded,
     ks_distance,
@@ -21,12 +23,15 @@ from rmtloss.rmt.local_stats import (
     mean_min_ratio,
     per_spectrum_unfold,
     pooled_unfold,
+    shape_levels,
     spacing_ratios,
     unfold_spectrum,
+    unfolding_control,
     zero_fraction,
 )
 
-__all__ = ["ENSEMBLES", "MEAN_RTILDE", "MIN_UNFOLD_LEVELS", "MeanRatio", "authors_pooled_unfold",
+__all__ = ["ENSEMBLES", "MEAN_RTILDE", "MIN_UNFOLD_LEVELS", "SHAPE_LEVELS", "bootstrap_ks_spacing",
+           "shape_levels", "unfolding_control", "MeanRatio", "authors_pooled_unfold",
            "drop_zero_modes", "folded", "goe",
            "goe_eigenvalues", "ks_distance", "ks_rtilde", "ks_spacing", "mean_min_ratio",
            "per_spectrum_unfold",

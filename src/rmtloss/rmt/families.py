@@ -75,11 +75,13 @@ class FamilyFit:
         best: the converged member with the smallest KS distance.
         fits: every member's fit, in grid order.
         shape: the best member's shape law (what its CDF and density are drawn from).
+        shapes: every member's shape law, in grid order.
     """
 
     best: LawFit
     fits: list[LawFit]
     shape: Discrete
+    shapes: tuple[Discrete, ...] = ()
 
 
 def fit_family(
@@ -98,4 +100,4 @@ def fit_family(
     shapes = [shape_law(sample(family, p, n, count, seed), zero_cut) for p in members(grid)]
     fits = [fit_scaled_shape(law, sh, family, p) for sh, p in zip(shapes, members(grid), strict=True)]
     i = min(range(len(fits)), key=lambda j: (fits[j].on_boundary, fits[j].ks))
-    return FamilyFit(fits[i], fits, shapes[i])
+    return FamilyFit(fits[i], fits, shapes[i], tuple(shapes))

@@ -196,6 +196,24 @@ def _scale(law: Discrete) -> tuple[float, float]:
     return mean, std
 
 
+def _atom_weight(target: np.ndarray, g: np.ndarray, step: np.ndarray) -> float:
+    """The least-squares weight w in [0, 1] of an atom at 0 mixed with a law of CDF values ``g``:
+    minimises ``|target - (w step + (1 - w) g)|^2`` (a projection, clipped)."""
+    d = step - g
+    denom = float(d @ d)
+    return 0.0 if denom == 0 else float(np.clip((target - g) @ d / denom, 0.0, 1.0))
+
+
+def with_atom(cdf: Cdf, zero_weight: float) -> Cdf:
+    r"""CDF of :math:`w\,\delta_0 + (1-w)\,F`."""
+
+    def mixed(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return zero_weight * (x >= 0) + (1 - zero_weight) * cdf(x)
+
+    return mixed
+
+
 def _fit_law(
     law: Discrete,
     name: str,
@@ -206,14 +224,29 @@ def _fit_law(
     support: Callable,
     method: str,
     num_points: int,
+    atom: bool = False,
 ) -> LawFit:
     """Shared fit: ``start`` (unconstrained coordinates, from moments) is kept for ``moments`` and
     polished by Nelder–Mead on the CDF least squares for ``cdf``; ``to_params`` maps coordinates to
-    the law's two parameters, ``cdf_of(*params)`` gives its CDF, ``support(*params)`` its range."""
+    the law's two parameters, ``cdf_of(*params)`` gives its CDF, ``support(*params)`` its range.
+
+    With ``atom`` the law is mixed with an atom at 0 whose weight w is free, chosen in closed form
+    by least squares for every candidate (as :func:`fit_scaled_shape` gives the product and
+    percolated families theirs; CLAIMS.md v3: one zero-atom treatment for every law), and ``start``
+    should come from the moments of the non-zero part."""
     pts = law.quantiles(num_points)
+    target, step = law.cdf(pts), (pts >= 0).astype(float)
+
+    def mixture(c: np.ndarray) -> tuple[Cdf, float]:
+        cdf = cdf_of(*to_params(c))
+        if not atom:
+            return cdf, 0.0
+        w = _atom_weight(target, cdf(pts), step)
+        return with_atom(cdf, w), w
+
     if method == "cdf":
         res = minimize(
-            lambda c: _lsq(law, pts, cdf_of(*to_params(c))),
+            lambda c: _lsq(law, pts, mixture(c)[0]),
             start,
             method="Nelder-Mead",
             options={"xatol": 1e-8, "fatol": 1e-12},
@@ -222,20 +255,28 @@ def _fit_law(
     elif method != "moments":
         raise ValueError(f"unknown fit method '{method}'; use moments or cdf")
     params = to_params(start)
-    cdf = cdf_of(*params)
+    cdf, w = mixture(start)
+    lo, hi = support(*params)
     return LawFit(
         name,
-        dict(zip(names, params, strict=True)),
+        {**dict(zip(names, params, strict=True)), **({"zero_weight": w} if atom else {})},
         method,
         ks(law, cdf),
-        w1(law, cdf, *support(*params)),
+        w1(law, cdf, min(lo, 0.0) if atom else lo, max(hi, 0.0) if atom else hi),
         _lsq(law, pts, cdf),
     )
 
 
-def fit_semicircle(law: Discrete, method: str = "cdf", num_points: int = 512) -> LawFit:
-    """Semicircle by moments (:math:`m` = mean, :math:`R` = 2 std) or by least squares on the CDF."""
-    m, std = _scale(law)
+def _nonzero(law: Discrete) -> Discrete:
+    """The law without its atom at 0 (the whole law where it has no non-zero value)."""
+    keep = law.values != 0
+    return Discrete(law.values[keep], law.weights[keep] / law.weights[keep].sum()) if keep.any() else law
+
+
+def fit_semicircle(law: Discrete, method: str = "cdf", num_points: int = 512, atom: bool = False) -> LawFit:
+    """Semicircle by moments (:math:`m` = mean, :math:`R` = 2 std) or by least squares on the CDF;
+    with ``atom``, mixed with a free atom at 0 (moments of the non-zero part as the start)."""
+    m, std = _scale(_nonzero(law) if atom else law)
     return _fit_law(
         law,
         "semicircle",
@@ -246,18 +287,21 @@ def fit_semicircle(law: Discrete, method: str = "cdf", num_points: int = 512) ->
         lambda m, r: (m - r, m + r),
         method,
         num_points,
+        atom,
     )
 
 
-def fit_mp(law: Discrete, method: str = "cdf", num_points: int = 512) -> LawFit:
-    """Marchenko–Pastur by moments (:math:`\\sigma^2` = mean, q = var/mean²) or least squares.
+def fit_mp(law: Discrete, method: str = "cdf", num_points: int = 512, atom: bool = False) -> LawFit:
+    r"""Marchenko–Pastur by moments (:math:`\sigma^2` = mean, q = var/mean²) or least squares;
+    with ``atom``, mixed with a free atom at 0 (moments of the non-zero part as the start).
 
-    The law lives on :math:`[0, \\infty)`; a spectrum with a non-positive mean is fitted with the
+    The law lives on :math:`[0, \infty)`; a spectrum with a non-positive mean is fitted with the
     moments of its absolute values as the starting point.
     """
-    mean, std = _scale(law)
+    base = _nonzero(law) if atom else law
+    mean, std = _scale(base)
     if mean <= 0:
-        mean = float(np.sum(law.weights * np.abs(law.values)))
+        mean = float(np.sum(base.weights * np.abs(base.values)))
     start = np.array([math.log(mean), math.log(max((std / mean) ** 2, 1e-3))])
     return _fit_law(
         law,
@@ -269,17 +313,13 @@ def fit_mp(law: Discrete, method: str = "cdf", num_points: int = 512) -> LawFit:
         mp_edges,
         method,
         num_points,
+        atom,
     )
 
 
 def atom_mixture(shape: Discrete, scale: float, zero_weight: float) -> Cdf:
     """CDF of :math:`w\\,\\delta_0 + (1-w)\\,\\mu(\\cdot/s)` for a shape law :math:`\\mu`."""
-
-    def cdf(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        return zero_weight * (x >= 0) + (1 - zero_weight) * shape.cdf(x / scale)
-
-    return cdf
+    return with_atom(lambda x: shape.cdf(np.asarray(x, dtype=float) / scale), zero_weight)
 
 
 def fit_scaled_shape(
@@ -304,10 +344,8 @@ def fit_scaled_shape(
 
     def best_w(s: float) -> tuple[float, float]:
         g = shape.cdf(pts / s)
-        d = step - g
-        denom = float(d @ d)
-        w = 0.0 if denom == 0 else float(np.clip((target - g) @ d / denom, 0.0, 1.0))
-        return w, float(np.mean((target - g - w * d) ** 2))
+        w = _atom_weight(target, g, step)
+        return w, float(np.mean((target - g - w * (step - g)) ** 2))
 
     s0 = math.sqrt(law.moment(2) / max(shape.moment(2), 1e-300))
     logs = list(math.log(s0) + np.linspace(-4, 4, 81))

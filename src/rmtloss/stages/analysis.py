@@ -36,7 +36,9 @@ def ratio_summary(groups: list[np.ndarray], boot: DictConfig) -> tuple[dict[str,
     """<r~> with its bootstrap interval and KS distances to GOE and Poisson."""
     mr = rmt.mean_min_ratio(groups, level=boot.level, n_boot=boot.n_boot, seed=boot.seed)
     r = np.concatenate(groups)
+    folded = rmt.folded(r) if len(r) else r
     return {"mean": mr.mean, "ci_low": mr.ci_low, "ci_high": mr.ci_high,
+            "se_iid": float(folded.std(ddof=1) / np.sqrt(len(folded))) if len(folded) > 1 else float("nan"),
             "n_ratios": mr.n_ratios, "n_groups": mr.n_groups,
             "ks_goe": rmt.ks_rtilde(r, "goe"), "ks_poisson": rmt.ks_rtilde(r, "poisson")}, r
 
@@ -58,6 +60,8 @@ def local_statistics(sp: ExactSpectra, cfg: DictConfig) -> tuple[dict[str, Any],
     ratios, r = ratio_summary(groups, cfg.bootstrap)
     cutoffs = np.logspace(cfg.cutoffs.low_exp, cfg.cutoffs.high_exp, cfg.cutoffs.num)
     zero = rmt.zero_fraction(spectra, cutoffs)
+    each_zero = np.array([rmt.zero_fraction([ev], cutoffs) for ev in spectra])  # spectra x cut-offs
+    zero_se = each_zero.std(0, ddof=1) / np.sqrt(len(spectra)) if len(spectra) > 1 else np.full_like(zero, np.nan)
     kept = [len(rmt.drop_zero_modes(ev, cfg.zero_cut)) for ev in spectra]
     stats: dict[str, Any] = {
         **{k: getattr(sp, k) for k in ("run", "model", "data", "task", "checkpoint", "matrix",
@@ -65,18 +69,26 @@ def local_statistics(sp: ExactSpectra, cfg: DictConfig) -> tuple[dict[str, Any],
         "exact_zeros_per_spectrum": float(np.mean([np.sum(ev == 0) for ev in spectra])),
         "num_params": sp.num_params, "n_spectra": len(spectra),
         "kept_per_spectrum": float(np.mean(kept)), "zero_cut": cfg.zero_cut, "ratios": ratios,
-        "zero_mass": {"cutoffs": cutoffs, "fraction": zero,
+        "zero_mass": {"cutoffs": cutoffs, "fraction": zero, "fraction_se": zero_se,
                       "monotone": bool(np.all(np.diff(zero) >= 0))},
         "unfolded": None, "controls": None, "unfolded_spectrum": None,
     }
     samples: dict[str, Any] = {"r": r, "cutoffs": cutoffs, "zero_fraction": zero}
     if min(kept) >= rmt.MIN_UNFOLD_LEVELS:
-        each = rmt.per_spectrum_unfold(spectra, cfg.zero_cut, cfg.unfold_trim)
+        groups_s = [rmt.unfold_spectrum(rmt.drop_zero_modes(ev, cfg.zero_cut), cfg.unfold_trim) for ev in spectra]
+        each = np.concatenate(groups_s)
+        control = {kind: rmt.unfolding_control(spectra, cfg.zero_cut, cfg.unfold_trim, cfg.control_seed, kind)
+                   for kind in ("goe", "poisson")}
         stats["unfolded_spectrum"] = {
-            "dropped": unfolded_summary(each),
+            "dropped": {**unfolded_summary(each),
+                        "ks_goe_se": rmt.bootstrap_ks_spacing(groups_s, "goe", seed=cfg.bootstrap.seed)},
             "kept": unfolded_summary(rmt.per_spectrum_unfold(spectra, None, cfg.unfold_trim)),
+            # CLAIMS.md v3, the premise: GOE (+) and Poisson (-) levels with this set's own density
+            "control": {**{k: unfolded_summary(v) for k, v in control.items()},
+                        "shape_levels": rmt.SHAPE_LEVELS},
         }
         samples["unfolded_spectrum_dropped"] = each
+        samples["unfolding_control_goe"] = control["goe"]
     if len(spectra) >= 2:
         dropped = rmt.pooled_unfold(spectra, cfg.zero_cut, cfg.unfold_fraction)
         kept_all = rmt.pooled_unfold(spectra, None, cfg.unfold_fraction)

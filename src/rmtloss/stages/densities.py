@@ -53,7 +53,8 @@ def load_spectrum(
     Exact spectra (``eigenvalues.npz``) are pooled over batches with the ``k`` largest of each
     batch removed; a quadrature (``slq.npz``: Ritz values and weights of every probe) loses the
     top mass ``k/P``. ``outliers`` is ``classes`` (k = the number of classes, Papyan's count) or
-    an integer.
+    an integer. The metadata's ``_groups`` holds the law's parts (one per batch, or per probe) on
+    the same scale, for a bootstrap.
     """
     raw = read_npz(path)
     check_diverged(raw)
@@ -68,6 +69,7 @@ def load_spectrum(
             raise InputError(f"spectrum too small to analyse: {path} has {size} eigenvalues per matrix")
         ev = np.stack([global_laws.snap_zeros(row, zero_cut) for row in ev[:, : size - k]])
         law = Discrete.from_sample(ev.ravel())
+        groups = [(row, np.ones(len(row))) for row in ev]
     elif "nodes" in raw:
         size, method = int(raw["num_params"]), str(raw["method"])
         nodes = raw["nodes"].ravel()
@@ -75,13 +77,51 @@ def load_spectrum(
             Discrete.from_sample(global_laws.snap_zeros(nodes, zero_cut_quadrature), raw["weights"].ravel()),
             k / size,
         )
+        groups = [
+            (global_laws.snap_zeros(n, zero_cut_quadrature), w)
+            for n, w in zip(np.atleast_2d(raw["nodes"]), np.atleast_2d(raw["weights"]), strict=True)
+        ]
     else:
         raise InputError(f"{path} holds neither eigenvalues nor quadrature nodes; re-run the spectra stage")
     rms = float(np.sqrt(law.moment(2)))
     if not np.isfinite(rms) or rms == 0:
         raise InputError(f"spectrum too small to analyse: {path} is all zero or not finite")
     scaled = Discrete(law.values / rms, law.weights)
-    return scaled, {**meta, "method": method, "num_params": size, "outliers_removed": k, "rms": rms}
+    meta = {**meta, "method": method, "num_params": size, "outliers_removed": k, "rms": rms}
+    return scaled, {**meta, "_groups": [(v / rms, w) for v, w in groups]}
+
+
+def bootstrap_ks(
+    groups: list[tuple[np.ndarray, np.ndarray]], cdfs: dict[str, global_laws.Cdf], count: int, seed: int
+) -> dict[str, np.ndarray]:
+    """KS distances of fixed fitted laws to ``count`` resamples of the spectrum's parts (batches, or
+    quadrature probes, drawn with replacement): the sampling spread of each distance, for the
+    margins of CLAIMS.md v3. The fits are not redone in each resample, so the spread is that of the
+    spectrum, not of the fit."""
+    rng = np.random.default_rng(seed)
+    out: dict[str, list[float]] = {k: [] for k in cdfs}
+    for _ in range(count if len(groups) > 1 else 0):
+        pick = rng.integers(0, len(groups), len(groups))
+        law = Discrete.from_sample(
+            np.concatenate([groups[i][0] for i in pick]), np.concatenate([groups[i][1] for i in pick])
+        )
+        for name, cdf in cdfs.items():
+            out[name].append(global_laws.ks(law, cdf))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def _fit_cdf(fit: dict[str, Any], shape: Discrete | None = None) -> global_laws.Cdf:
+    """The CDF of a recorded semicircle / MP fit (with its atom, where it has one), or of a family
+    member fitted on ``shape``."""
+    p = dict(fit["params"])
+    w = p.pop("zero_weight", 0.0)
+    if fit["law"] == "semicircle":
+        base = functools.partial(global_laws.semicircle_cdf, m=p["m"], r=p["r"])
+    elif fit["law"] == "mp":
+        base = functools.partial(global_laws.mp_cdf, sigma2=p["sigma2"], q=p["q"])
+    else:
+        return global_laws.atom_mixture(shape, p["scale"], w)
+    return global_laws.with_atom(base, w) if w else base
 
 
 def _fit_dict(f: LawFit) -> dict[str, Any]:
@@ -97,9 +137,16 @@ def _bin_masses(cdf: global_laws.Cdf, edges: np.ndarray) -> np.ndarray:
 def global_density(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Semicircle, MP, product and percolated fits to one spectrum, with their distances."""
     law, meta = load_spectrum(cfg.spectrum, cfg.zero_cut, cfg.zero_cut_quadrature, cfg.outliers)
+    groups = meta.pop("_groups")
     f = cfg.fit
     rmt_fits = {
         f"{name}_{m}": fitter(law, m, int(f.num_points))
+        for name, fitter in (("semicircle", global_laws.fit_semicircle), ("mp", global_laws.fit_mp))
+        for m in ("moments", "cdf")
+    }
+    # CLAIMS.md v3: the same free zero atom the product and percolated families get
+    atom_fits = {
+        f"{name}_{m}": fitter(law, m, int(f.num_points), atom=True)
         for name, fitter in (("semicircle", global_laws.fit_semicircle), ("mp", global_laws.fit_mp))
         for m in ("moments", "cdf")
     }
@@ -112,12 +159,14 @@ def global_density(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarra
     zero = float(law.weights[law.values == 0].sum())
     nonzero = Discrete.from_sample(law.values[law.values != 0], law.weights[law.values != 0])
     best_rmt = min(rmt_fits.values(), key=lambda x: x.ks)
+    best_atom = min(atom_fits.values(), key=lambda x: x.ks)
     best = {
         grp: min(
             (fams[n] for n in names if n in fams), key=lambda x: (x.best.on_boundary, x.best.ks), default=None
         )
         for grp, names in (("product", families.PRODUCT), ("percolated", families.PERCOLATED))
     }
+    deep_product = _best_deep_product(fams)
     stats = {
         **meta,
         "n_values": len(law.values),
@@ -130,10 +179,15 @@ def global_density(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarra
             "semicircle": _fit_dict(global_laws.fit_semicircle(nonzero)),
             "mp": _fit_dict(global_laws.fit_mp(nonzero)),
         },
+        "fits_atom": {k: _fit_dict(v) for k, v in atom_fits.items()},
         "best_rmt": _fit_dict(best_rmt),
+        "best_rmt_atom": _fit_dict(best_atom),
         "best_product": best["product"] and _fit_dict(best["product"].best),
+        "best_product_deep": deep_product and _fit_dict(deep_product[0]),
         "best_percolated": best["percolated"] and _fit_dict(best["percolated"].best),
     }
+    stats["bootstrap"] = _ks_spread(groups, best_atom, best["percolated"], deep_product, int(f.bootstrap),
+                                    int(f.seed))
     lo, hi = law.values[0], law.values[-1]
     edges = np.linspace(lo - 1e-9 * (hi - lo), hi + 1e-9 * (hi - lo), int(f.bins) + 1)
     curves = {
@@ -155,6 +209,44 @@ def global_density(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarra
             curves[grp] = _bin_masses(cdfs[grp], edges)
     bulk = _bulk_view(nonzero, cdfs, int(f.bins))
     return stats, {"edges": edges, **{f"density_{k}": v for k, v in curves.items()}, **bulk}
+
+
+def _best_deep_product(fams: dict[str, families.FamilyFit]) -> tuple[LawFit, Discrete] | None:
+    """The product-family member of depth >= 2 with the smallest KS among converged fits, with its
+    shape: a depth-1 member is the semicircle or MP itself, not a product win (CLAIMS.md v3)."""
+    rows = [
+        (fit, shape)
+        for name in families.PRODUCT
+        if name in fams
+        for fit, shape in zip(fams[name].fits, fams[name].shapes, strict=True)
+        if fit.params.get("depth", 1) >= 2 and not fit.on_boundary
+    ]
+    return min(rows, key=lambda r: r[0].ks, default=None)
+
+
+def _ks_spread(
+    groups: list[tuple[np.ndarray, np.ndarray]],
+    rmt_fit: LawFit,
+    percolated: families.FamilyFit | None,
+    product: tuple[LawFit, Discrete] | None,
+    count: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Bootstrap s.e. of the deciding KS distances (best semicircle / MP with its atom, the better
+    converged family) and of their difference, over the spectrum's batches or probes."""
+    cdfs = {"rmt_atom": _fit_cdf(_fit_dict(rmt_fit))}
+    candidates = [product, (percolated.best, percolated.shape) if percolated else None]
+    fams = [c for c in candidates if c is not None and not c[0].on_boundary]
+    if fams:
+        fit, shape = min(fams, key=lambda r: r[0].ks)
+        cdfs["family"] = _fit_cdf(_fit_dict(fit), shape)
+    ks = bootstrap_ks(groups, cdfs, count, seed)
+    out: dict[str, Any] = {"resamples": len(ks["rmt_atom"]), "parts": len(groups)}
+    for name, v in ks.items():
+        out[f"se_{name}"] = float(v.std(ddof=1)) if len(v) > 1 else float("nan")
+    if "family" in ks and len(ks["family"]) > 1:
+        out["se_gap"] = float((ks["family"] - ks["rmt_atom"]).std(ddof=1))
+    return out
 
 
 def _bulk_view(nonzero: Discrete, cdfs: dict[str, global_laws.Cdf], bins: int) -> dict[str, np.ndarray]:

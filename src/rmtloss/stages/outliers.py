@@ -243,27 +243,36 @@ def outlier_count(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
     return {"kappa": float(cfg.detect.kappa), "detector": "papyan-class-means", "runs": rows}, samples
 
 
+Measured = tuple[np.ndarray, np.ndarray, float, dict[str, np.ndarray]]
+"""One batch's tracked outliers, their squared overlaps, its noise ``mean_v ||(H_b - H) v||^2`` and
+per-outlier extras (``kappa``: the noise concentration; ``second_order``: the perturbative shift)."""
+
+
 def _batch_loop(
     cfg: DictConfig,
     n: int,
     sizes: np.ndarray,
-    measure: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray, float]],
-) -> tuple[list, list, list]:
+    measure: Callable[[int, np.ndarray], Measured],
+) -> tuple[list, list, list, dict[str, list]]:
     """``network.batches`` seeded batches of each size ``b``: the tracked outliers, their squared
-    eigenvector overlaps with the full-data outliers and the noise ``mean_v ||(H_b - H) v||^2`` that
-    ``measure(b, rows)`` returns for each (dense or operator path)."""
+    eigenvector overlaps with the full-data outliers, the noise ``mean_v ||(H_b - H) v||^2`` and the
+    per-outlier extras that ``measure(b, rows)`` returns for each (dense or operator path)."""
     c = cfg.network
-    tops, overlaps, noise = [], [], []
+    tops, overlaps, noise, extras = [], [], [], {}
     for b in sizes:
-        top_b, overlap_b, noise_b = [], [], []
+        top_b, overlap_b, noise_b, extra_b = [], [], [], {}
         for rows in batch_indices(n, int(b), int(c.batches), int(c.seed) + int(b)):
-            top, overlap, s2 = measure(int(b), rows)
+            top, overlap, s2, extra = measure(int(b), rows)
             top_b.append(top)
             overlap_b.append(overlap)
             noise_b.append(s2)
+            for k, v in extra.items():
+                extra_b.setdefault(k, []).append(v)
         tops.append(np.array(top_b))
         overlaps.append(np.array(overlap_b))
         noise.append(noise_b)
+        for k, v in extra_b.items():
+            extras.setdefault(k, []).append(np.array(v))
         log.info(
             "b = %d: tracked outliers %s (overlap %s), s^2 = %.3g",
             b,
@@ -271,7 +280,31 @@ def _batch_loop(
             np.round(np.mean(overlap_b, 0), 3),
             np.mean(noise_b),
         )
-    return tops, overlaps, noise
+    return tops, overlaps, noise, extras
+
+
+def concentration(e_q: np.ndarray, energy: float) -> np.ndarray:
+    r"""Noise concentration along unit vectors q (CLAIMS.md v3, ``outlier-shift-network``'s premise):
+    :math:`\kappa = P\,\|E q\|^2 / \operatorname{tr}(E^2)`, given the products ``e_q`` = E q (P x k)
+    and ``energy`` = tr(E²)/P (the mean of :math:`\|E v\|^2` over random unit v). Isotropic
+    (delocalised, QUE-like) noise has κ ≈ 1; noise living in a small subspace that holds q has κ ≫ 1."""
+    return np.sum(np.asarray(e_q) ** 2, axis=0) / energy if energy > 0 else np.full(np.shape(e_q)[1], np.nan)
+
+
+def second_order_shift(vals: np.ndarray, vecs: np.ndarray, e_q: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Second-order perturbation theory for the eigenvalues ``vals[idx]`` of H under H + E:
+    :math:`q_i^T E q_i + \\sum_{j \ne i} (q_j^T E q_i)^2 / (\theta_i - \\lambda_j)`, with ``e_q`` = E q_i
+    (P x k); holds whatever the noise's concentration while the overlaps stay high (reported beside
+    the free-convolution prediction, CLAIMS.md v3)."""
+    coef = vecs.T @ e_q  # (P, k): q_j^T E q_i
+    out = np.empty(len(idx))
+    for col, i in enumerate(idx):
+        gap = vals[i] - vals
+        gap[i] = np.inf  # j = i left out; an exactly degenerate level too
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(np.isfinite(gap) & (gap != 0), coef[:, col] ** 2 / gap, 0.0)
+        out[col] = coef[i, col] + float(np.sum(terms))
+    return out
 
 
 BatchHessian = Callable[[np.ndarray], np.ndarray]
@@ -297,9 +330,10 @@ def _measure_exact(
     forms, lam_min, square = [], [], np.zeros_like(full_np)
 
     reference = vecs[:, ::-1][:, :track]  # the full-data outliers' eigenvectors, largest first
+    ref_idx = np.arange(len(vals) - 1, len(vals) - 1 - track, -1)
     candidates = min(len(vals), 4 * track + 10)
 
-    def measure(b: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    def measure(b: int, rows: np.ndarray) -> Measured:
         hb = batch_hessian(rows)
         bv, bvec = np.linalg.eigh(hb)
         if b == int(c.local_law_batch):
@@ -307,9 +341,13 @@ def _measure_exact(
             lam_min.append(float(bv[0]))
             forms.append(free.quadratic_forms(bv, bvec, u, np.where(bv[0] + deltas > 0, deltas, np.nan)))
         top, overlap = track_by_overlap(reference, bv[::-1][:candidates], bvec[:, ::-1][:, :candidates])
-        return top, overlap, float(np.mean(np.sum(((hb - full_np) @ probes) ** 2, axis=0)))
+        e = hb - full_np
+        e_q = e @ reference
+        extra = {"kappa": concentration(e_q, float(np.sum(e * e)) / len(vals)),
+                 "second_order": second_order_shift(vals, vecs, e_q, ref_idx)}
+        return top, overlap, float(np.mean(np.sum((e @ probes) ** 2, axis=0))), extra
 
-    tops, overlaps, noise = _batch_loop(cfg, n, sizes, measure)
+    tops, overlaps, noise, extras = _batch_loop(cfg, n, sizes, measure)
     return {
         "full_desc": vals[::-1],
         "overlaps": overlaps,
@@ -318,11 +356,15 @@ def _measure_exact(
         "num_params": len(vals),
         "tops": tops,
         "noise": noise,
+        "extras": extras,
         "batch_lambda_min": lam_min,
         "law_inputs": (vals, vecs, u, deltas, np.array(forms)),
         "complement": _complement_law(cfg, batch_hessian, n, full_np, square, u, deltas),
     }
 
+
+#: How many of the top eigenvectors the premise's noise concentration is measured along (CLAIMS.md v3).
+PREMISE_TOP = 3
 
 #: An eigenvalue of H^2 + sum_b H_b^2 at most this fraction of the largest marks the common null space
 #: (about 1e-7 of the largest |eigenvalue| of H, in the units of H; a setting, not tuned on a result).
@@ -351,12 +393,15 @@ def _complement_law(
     vals, vecs = np.linalg.eigh(a)
     u_c = q.T @ u
     probes = _probes(q.shape[1], int(c.probes), int(c.seed))
-    forms, s2 = [], []
+    top = vecs[:, ::-1][:, : min(PREMISE_TOP, q.shape[1])]  # the top eigenvectors of H off the null space
+    forms, s2, kappa = [], [], []
     for rows in batch_indices(n, b, int(c.batches), int(c.seed) + b):  # the batches of _batch_loop
         hb = q.T @ batch_hessian(rows) @ q
         bv, bvec = np.linalg.eigh(hb)
         forms.append(free.quadratic_forms(bv, bvec, u_c, np.where(bv[0] + deltas > 0, deltas, np.nan)))
-        s2.append(float(np.mean(np.sum(((hb - a) @ probes) ** 2, axis=0))))
+        e = hb - a
+        s2.append(float(np.mean(np.sum((e @ probes) ** 2, axis=0))))
+        kappa.append(concentration(e @ top, float(np.sum(e * e)) / len(a)))
     law = _network_law(vals, vecs, u_c, deltas, np.array(forms), float(np.mean(s2)), b)
     log.info(
         "local law on the complement of a %d-dimensional common null space: s^2 = %.3g",
@@ -369,6 +414,7 @@ def _complement_law(
         "dim": int(q.shape[1]),
         "null_tol": NULL_TOL,
         "u_norm_on_complement": np.linalg.norm(u_c, axis=0).tolist(),
+        "kappa_median": np.median(np.array(kappa), axis=0).tolist(),  # per top eigenvector of H, over batches
     }
 
 
@@ -401,16 +447,19 @@ def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray, g
     )
     h_probes = full.matmat(probes)
     reference = top_eigenpairs(full, track, int(lz.num_steps), int(c.seed), tol=float(lz.tol)).vectors.T
+    ref_t = torch.as_tensor(np.ascontiguousarray(reference), dtype=full.dtype, device=full.device)
+    h_ref = full.matmat(ref_t)
     candidates = min(full.size, 2 * track + 2)
 
-    def measure(b: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:  # noqa: ARG001
+    def measure(b: int, rows: np.ndarray) -> Measured:  # noqa: ARG001
         hb = op(rows)
         s2 = float(((hb.matmat(probes) - h_probes) ** 2).sum(0).mean())
         pairs = top_eigenpairs(hb, candidates, int(lz.num_steps), int(c.seed), tol=float(lz.tol))
         top, overlap = track_by_overlap(reference, pairs.values, pairs.vectors.T)
-        return top, overlap, s2
+        e_q = (hb.matmat(ref_t) - h_ref).cpu().numpy()  # two products per outlier: H_b q and H q (once)
+        return top, overlap, s2, {"kappa": concentration(e_q, s2)}
 
-    tops, overlaps, noise = _batch_loop(cfg, n, sizes, measure)
+    tops, overlaps, noise, extras = _batch_loop(cfg, n, sizes, measure)
     return {
         "full_desc": np.sort(run.ritz_values[run.converged])[::-1],
         "overlaps": overlaps,
@@ -419,6 +468,7 @@ def _measure_lanczos(cfg: DictConfig, model, loss_fn, x, y, sizes: np.ndarray, g
         "num_params": full.size,
         "tops": tops,
         "noise": noise,
+        "extras": extras,
         "batch_lambda_min": [],
         "law_inputs": None,
     }
@@ -507,6 +557,8 @@ def _shift_record(
     sigma2, noise_r2 = origin_fit(xb, s2_b)  # s_b^2 = sigma^2 x_b, through 0
     mean_top = np.array([t.mean(0) for t in tops])  # (B, max(track, 1)), tracked by overlap
     mean_overlap = np.array([o.mean(0) for o in m["overlaps"]])  # (B, max(track, 1))
+    extras = m.get("extras", {})
+    slope_se = _slope_se(xb, tops, int(c.seed))
     outl = []
     for i in range(track):
         intercept, slope, r2 = linear_fit(xb, mean_top[:, i])
@@ -518,11 +570,13 @@ def _shift_record(
                 "theta": theta,
                 "intercept": intercept,
                 "slope_fit": slope,
+                "slope_fit_se": float(slope_se[i]),
                 "r2": r2,
                 "slope_predicted": kappa_pred,
                 "slope_ratio": slope / kappa_pred,
                 "predicted": [p.exact for p in pred],
                 "overlap_per_batch_size": mean_overlap[:, i].tolist(),
+                **_premise_numbers(extras, i, xb),
             }
         )
     stats = {
@@ -568,6 +622,46 @@ def _shift_record(
     return stats, samples
 
 
+def _worst_error_se(forms: np.ndarray, emp: np.ndarray, det: np.ndarray, valid: np.ndarray) -> float:
+    """The s.e. (over batches) of the relative error of the deterministic equivalent where that error is
+    largest among the ``valid`` dampings: s.e. of the batch mean / |mean| (CLAIMS.md v3 margins)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        se = np.nanstd(forms, 0, ddof=1) / np.sqrt(np.sum(np.isfinite(forms), 0))
+        err = np.where(valid[:, None], np.abs(det - emp) / np.abs(emp), -np.inf)
+    idx = np.unravel_index(int(np.argmax(err)), err.shape)
+    return float(se[idx] / abs(emp[idx]))
+
+
+def _slope_se(xb: np.ndarray, tops: list[np.ndarray], seed: int, count: int = 200) -> np.ndarray:
+    """Bootstrap s.e. of the fitted slopes of every tracked outlier: the batches of each size are
+    resampled with replacement and the line refitted to the resampled means (CLAIMS.md v3 margins)."""
+    rng = np.random.default_rng(seed)
+    k = tops[0].shape[1]
+    if min(len(t) for t in tops) < 2:
+        return np.full(k, np.nan)
+    slopes = np.empty((count, k))
+    for r in range(count):
+        means = np.array([t[rng.integers(0, len(t), len(t))].mean(0) for t in tops])
+        slopes[r] = [np.polyfit(xb, means[:, i], 1)[0] for i in range(k)]
+    return slopes.std(0, ddof=1)
+
+
+def _premise_numbers(extras: dict[str, list[np.ndarray]], i: int, xb: np.ndarray) -> dict[str, Any]:
+    """Outlier ``i``'s noise concentration κ (its median over batches and batch sizes, and per size)
+    and, where the dense path measured it, the second-order perturbative shift and its slope."""
+    out: dict[str, Any] = {}
+    if "kappa" in extras:
+        k = [np.asarray(v)[:, i] for v in extras["kappa"]]
+        out["kappa_median"] = float(np.median(np.concatenate(k)))
+        out["kappa_per_batch_size"] = [float(np.median(v)) for v in k]
+    if "second_order" in extras:
+        shift = np.array([np.mean(np.asarray(v)[:, i]) for v in extras["second_order"]])
+        out["second_order_shift"] = shift.tolist()
+        out["slope_second_order"] = linear_fit(xb, shift)[1]
+    return out
+
+
 def _network_law(
     vals: np.ndarray,
     vecs: np.ndarray,
@@ -591,6 +685,8 @@ def _network_law(
         warnings.simplefilter("ignore", RuntimeWarning)
         emp = np.nanmean(forms, 0)
     summary = _law_summary(deltas[ok], d_eff[ok], emp[ok], det[ok], naive[ok]) if ok.any() else {}
+    if summary.get("max_rel_error_det_above_noise") is not None and len(forms) > 1:
+        summary["max_rel_error_det_above_noise_se"] = _worst_error_se(forms, emp, det, ok & (d_eff > 0))
     return {
         "batch_size": b,
         "s2": s2,
