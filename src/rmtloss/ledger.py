@@ -79,7 +79,21 @@ def record(c: Claim, result: Outcome | NotRun, scale: str) -> ClaimRecord:
     """The ledger row of claim ``c`` from what its rule returned."""
     nan = float("nan")
     row = ClaimRecord(
-        c.id, c.kind, c.paper.citation, scale, nan, c.expected, "", "not run", nan, "", "", nan, c.figure, "", ""
+        c.id,
+        c.kind,
+        c.paper.citation,
+        scale,
+        nan,
+        c.expected,
+        "",
+        "not run",
+        nan,
+        "",
+        "",
+        nan,
+        c.figure,
+        "",
+        "",
     )
     if isinstance(result, NotRun):
         return replace(row, detail=result.why)
@@ -132,8 +146,10 @@ def _rule(c: Claim, live: list[Stats], sources: dict[int, str]) -> Outcome | Not
         key = exc.args[0]
         lacking = [s for s in live if key not in s] or live
         files = ", ".join(sources.get(id(s), f"a record of kind {kind_of(s)}") for s in lacking)
-        raise InputError(f"claim {c.id}: {files} lacks {key!r}, which the rule needs; re-run the stage "
-                         "that wrote it with this version") from exc
+        raise InputError(
+            f"claim {c.id}: {files} lacks {key!r}, which the rule needs; re-run the stage "
+            "that wrote it with this version"
+        ) from exc
 
 
 def decide(c: Claim, stats: list[Stats], scale: str, sources: dict[int, str] | None = None) -> ClaimRecord:
@@ -154,8 +170,17 @@ def ledger(stats: list[Stats], scale: str, sources: dict[int, str] | None = None
 
 
 #: The columns of a paper's claims table in the HTML report (its figures stand beside it).
-PAPER_COLUMNS = ("id", "kind", "verdict", "measured", "margin", "premise_measured", "figure", "summary",
-                 "expected")
+PAPER_COLUMNS = (
+    "id",
+    "kind",
+    "verdict",
+    "measured",
+    "margin",
+    "premise_measured",
+    "figure",
+    "summary",
+    "expected",
+)
 
 
 def to_csv(records: list[ClaimRecord], columns: tuple[str, ...] | None = None) -> str:
@@ -218,7 +243,9 @@ def kind_counts(records: list[ClaimRecord]) -> list[str]:
 
 
 def _margin(r: ClaimRecord) -> str:
-    return f"{r.margin:+.2f}" + (" (fragile)" if r.fragile == "yes" else "") if math.isfinite(r.margin) else "-"
+    return (
+        f"{r.margin:+.2f}" + (" (fragile)" if r.fragile == "yes" else "") if math.isfinite(r.margin) else "-"
+    )
 
 
 def _premise(r: ClaimRecord) -> str:
@@ -243,7 +270,8 @@ def to_markdown(records: list[ClaimRecord], scale: str, data: Iterable[str] = ()
         "under 2 marks a verdict a re-run could flip (fragile). `premise absent`: the paper's own premise "
         "was measured and does not hold here, so the claim is not tested (neither PASS nor FAIL).",
         "",
-        "| id | kind | verdict | measured | margin (s.e.) | premise | what was measured | PASS when | figure |",
+        "| id | kind | verdict | measured | margin (s.e.) | premise | what was measured | PASS when "
+        "| figure |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     lines += [

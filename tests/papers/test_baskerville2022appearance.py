@@ -37,7 +37,9 @@ def _pooled(pooled: float, goe: float) -> dict:
     return _set(controls={"pooled": {"mean": pooled}, "goe_same_size": {"mean": goe}, "goe_size": 400})
 
 
-def _unfolded(dropped: float, poisson: float, kept: float = 0.2, run: str = "mlp", control: float = 0.02) -> dict:
+def _unfolded(
+    dropped: float, poisson: float, kept: float = 0.2, run: str = "mlp", control: float = 0.02
+) -> dict:
     summary = {
         "dropped": {"ks_goe": dropped, "ks_poisson": poisson, "var": 0.3, "ks_goe_se": 0.005},
         "kept": {"ks_goe": kept},
@@ -135,7 +137,9 @@ def test_rule_passes_inside_and_fails_outside_its_threshold(cid):
 def test_unfolded_wigner_decides_only_on_sets_whose_unfolding_control_passes():
     """CLAIMS.md v3: a set whose own Hessian-shaped GOE control fails (KS >= 0.05) does not decide;
     with fewer than half the sets passing it the row is premise absent, with the share."""
-    got = row("unfolded-wigner", [_unfolded(0.2, 0.3, control=0.08), _unfolded(0.2, 0.3, run="cnn", control=0.06)])
+    got = row(
+        "unfolded-wigner", [_unfolded(0.2, 0.3, control=0.08), _unfolded(0.2, 0.3, run="cnn", control=0.06)]
+    )
     assert got.verdict == "premise absent" and got.premise_measured == 0.0
     got = row("unfolded-wigner", [_unfolded(0.2, 0.3, control=0.08), _unfolded(0.01, 0.2, run="cnn")])
     assert got.verdict == "PASS" and got.premise_measured == 0.5  # the failing set has no premise

@@ -17,7 +17,12 @@ def _fit(
     v2: float = 0.3,
 ) -> dict:
     """A global_density record: ``rmt`` the best semicircle/MP KS with a free atom (v3), ``v2`` without."""
-    law = {"ks": rmt, "law": "semicircle", "method": "lsq", "params": {"m": 0.0, "r": 2.0, "zero_weight": 0.1}}
+    law = {
+        "ks": rmt,
+        "law": "semicircle",
+        "method": "lsq",
+        "params": {"m": 0.0, "r": 2.0, "zero_weight": 0.1},
+    }
 
     def fam(ks: float | None, name: str) -> dict | None:
         return (
@@ -107,8 +112,12 @@ def test_logistic_regression_is_reported_and_deep_networks_decide():
     assert got.verdict == "PASS" and "logistic" in got.detail
     got = row("global-not-rmt", [_fit(0.05, run="logistic", model="logistic")])
     assert got.verdict == "not run"
-    assert row("product-percolated-fit", [_fit(0.2, 0.1), _fit(0.1, 0.3, run="logistic", model="logistic")]
-               ).verdict == "PASS"
+    assert (
+        row(
+            "product-percolated-fit", [_fit(0.2, 0.1), _fit(0.1, 0.3, run="logistic", model="logistic")]
+        ).verdict
+        == "PASS"
+    )
 
 
 def test_depth_one_product_members_do_not_count_and_the_margin_is_in_bootstrap_se():

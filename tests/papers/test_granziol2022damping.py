@@ -38,10 +38,17 @@ def _sweep(
     return {"kind": kind, "setting": "mlp", "sgd": sgd, "adam": adam}
 
 
-def _learner(range_learner: float, range_fixed: float = 0.03, optimizer: str = "kfac", variant: str = "gap") -> dict:
+def _learner(
+    range_learner: float, range_fixed: float = 0.03, optimizer: str = "kfac", variant: str = "gap"
+) -> dict:
     def arms(r: float) -> list[dict]:
         return [
-            {"eps": d, "mean": 0.1 + r * i, "final": [0.1 + r * i - 0.001 * (i + 1), 0.1 + r * i + 0.001 * (i + 1)], "diverged": 0}
+            {
+                "eps": d,
+                "mean": 0.1 + r * i,
+                "final": [0.1 + r * i - 0.001 * (i + 1), 0.1 + r * i + 0.001 * (i + 1)],
+                "diverged": 0,
+            }
             for i, d in enumerate((1e-3, 1.0))
         ]
 

@@ -134,8 +134,10 @@ def _goe_ratios(sets: list[Stats], what: str) -> Outcome | NotRun:
         return NotRun(f"no {what} at this scale")
     means = {set_name(s): s["ratios"]["mean"] for s in sets}
     margins = [
-        min(_band_margin(s["ratios"]["mean"], _ratio_se(s), GOE_BAND),
-            margin_in_se(s["ratios"]["ci_low"], 0.45, _ratio_se(s), above=True))
+        min(
+            _band_margin(s["ratios"]["mean"], _ratio_se(s), GOE_BAND),
+            margin_in_se(s["ratios"]["ci_low"], 0.45, _ratio_se(s), above=True),
+        )
         for s in sets
     ]
     ok = all(GOE_BAND[0] <= s["ratios"]["mean"] <= GOE_BAND[1] and s["ratios"]["ci_low"] > 0.45 for s in sets)
@@ -223,7 +225,8 @@ def ratios_pooled_control(stats: list[Stats]) -> Outcome | NotRun:
 UNFOLD_KS = 0.05
 UNFOLD_PREMISE = (
     f"the set's own Hessian-shaped unfolding control (GOE levels pushed through its smoothed counting "
-    f"function) unfolds to KS < {UNFOLD_KS} to the Wigner surmise, for at least half the sets (the number: the "
+    f"function) unfolds to KS < {UNFOLD_KS} to the Wigner surmise, for at least half the sets (the "
+    f"number: the "
     "share of sets where it does)"
 )
 
@@ -239,7 +242,8 @@ def _control_ks(s: Stats) -> float:
     "local_stats",
     f"premise, per set: the unfolding passes the set's own Hessian-shaped control (KS < {UNFOLD_KS}), and at "
     f"least half the sets have it; rule: every trained and untrained batch-Hessian set whose premise holds, "
-    f"zeros dropped, each spectrum unfolded on its own: KS to the Wigner surmise < {UNFOLD_KS} and < half its "
+    f"zeros dropped, each spectrum unfolded on its own: KS to the Wigner surmise < {UNFOLD_KS} and "
+    f"< half its "
     "KS to exp(-s)",
     f"KS < {UNFOLD_KS}",
 )
@@ -274,8 +278,12 @@ def unfolded_wigner(stats: list[Stats]) -> Outcome | NotRun:
     worst = max(deciding, key=lambda s: s["unfolded_spectrum"]["dropped"]["ks_goe"])
     worst_ks = worst["unfolded_spectrum"]["dropped"]["ks_goe"]
     margins = [
-        margin_in_se(s["unfolded_spectrum"]["dropped"]["ks_goe"], UNFOLD_KS,
-                     s["unfolded_spectrum"]["dropped"].get("ks_goe_se", math.nan), above=False)
+        margin_in_se(
+            s["unfolded_spectrum"]["dropped"]["ks_goe"],
+            UNFOLD_KS,
+            s["unfolded_spectrum"]["dropped"].get("ks_goe_se", math.nan),
+            above=False,
+        )
         for s in deciding
     ]
     return Outcome(
@@ -352,8 +360,10 @@ def zero_mass(stats: list[Stats]) -> Outcome | NotRun:
         shares[low],
         shares[low] >= 0.10,
         f"smallest share below 1e-8 over {len(trained)} networks: {shares[low]:.3f} ({low})",
-        "; ".join(f"{k}: {v:.3f} +- {_share_se(s, 1e-8):.3f}" for (k, v), s in zip(shares.items(), trained,
-                                                                                    strict=True))
+        "; ".join(
+            f"{k}: {v:.3f} +- {_share_se(s, 1e-8):.3f}"
+            for (k, v), s in zip(shares.items(), trained, strict=True)
+        )
         + (f"; {', '.join(bounds)}" if bounds else ""),
         margin=min(margins) if all(math.isfinite(m) for m in margins) else float("nan"),
     )
@@ -364,7 +374,8 @@ def zero_mass(stats: list[Stats]) -> Outcome | NotRun:
     APPEARANCE,
     "gp_model",
     "gp_model",
-    "every GP setting: <r~> in [0.51, 0.55]; at least one setting without planted outliers whose pooled density "
+    "every GP setting: <r~> in [0.51, 0.55]; at least one setting without planted outliers whose "
+    "pooled density "
     "has KS > 0.1 to the authors' overlay, a semicircle centred at 0 of radius max abs(lambda)",
     "0.1",
     kind="theory",
@@ -473,7 +484,8 @@ def exp_returns(stats: list[Stats]) -> Outcome | NotRun:
         + (
             "The authors' own table passes this rule."
             if ref_ok
-            else "The authors' own table fails this rule's power-law condition: on their 11 published budgets "
+            else "The authors' own table fails this rule's power-law condition: on their 11 "
+            "published budgets "
             f"the power law fits better (RSS {ref['power']['rss']:.3g} against the exponential's "
             f"{ref['exp']['rss']:.3g})."
         ),
@@ -503,5 +515,7 @@ def _returns_margin(s: Stats, count: int = 200, seed: int = 0) -> float:
     if len(r2) < 2:
         return float("nan")
     ratio = math.log(s["fit"]["rss"] / s["power"]["rss"]) if s["power"]["rss"] > 0 else math.inf
-    return min(margin_in_se(s["fit"]["r2"], 0.9, float(np.nanstd(r2, ddof=1)), above=True),
-               margin_in_se(ratio, 0.0, float(np.nanstd(lr, ddof=1)), above=False))
+    return min(
+        margin_in_se(s["fit"]["r2"], 0.9, float(np.nanstd(r2, ddof=1)), above=True),
+        margin_in_se(ratio, 0.0, float(np.nanstd(lr, ddof=1)), above=False),
+    )

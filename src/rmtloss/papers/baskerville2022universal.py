@@ -157,7 +157,8 @@ def _shift_detail(s: Stats) -> str:
     UNIVERSAL,
     "outlier_shift_network",
     "outlier_shift_network",
-    f"premise: {SHIFT_PREMISE}; rule, for at least one network whose premise holds: linear fit R^2 >= 0.9 for "
+    f"premise: {SHIFT_PREMISE}; rule, for at least one network whose premise holds: linear fit R^2 "
+    f">= 0.9 for "
     f"the top outliers and predicted slope within a factor {SHIFT_FACTOR} of the fitted (C1.3)",
     f"{SHIFT_FACTOR}",
 )
@@ -192,7 +193,8 @@ def outlier_shift_network(stats: list[Stats]) -> Outcome | NotRun:
     return Outcome(
         best,
         any(ok for (_, ok, _), h in zip(results, holds, strict=True) if h),
-        summary + "; noise concentration kappa (largest median over the top outliers) "
+        summary
+        + "; noise concentration kappa (largest median over the top outliers) "
         + ", ".join(f"{run_name(s)} {k:.3g}" for s, k in zip(stats, premises, strict=True)),
         "; ".join(_shift_detail(s) for s in stats),
         margin=best_margin,
@@ -332,8 +334,12 @@ def local_law_network(stats: list[Stats]) -> Outcome | NotRun:
     ]
     decided = _local_law(parts)
     margins = [
-        margin_in_se(p.get("max_rel_error_det_above_noise", math.nan), LOCAL_LAW_TOL,
-                     p.get("max_rel_error_det_above_noise_se", math.nan), above=False)
+        margin_in_se(
+            p.get("max_rel_error_det_above_noise", math.nan),
+            LOCAL_LAW_TOL,
+            p.get("max_rel_error_det_above_noise_se", math.nan),
+            above=False,
+        )
         for _, p in parts
         if p.get("max_rel_error_det_above_noise") is not None
     ]
@@ -343,7 +349,8 @@ def local_law_network(stats: list[Stats]) -> Outcome | NotRun:
     dims = "; ".join(
         f"{run_name(n)}: null space {n['local_law_complement']['null_dim']} of "
         f"{n['local_law_complement']['null_dim'] + n['local_law_complement']['dim']} dimensions, s^2 "
-        f"{n['local_law_complement']['s2']:.3g} there (isotropic {n['local_law']['s2']:.3g}), kappa along the "
+        f"{n['local_law_complement']['s2']:.3g} there (isotropic {n['local_law']['s2']:.3g}), kappa "
+        f"along the "
         f"top {PREMISE_TOP} eigenvectors of H "
         + ", ".join(f"{k:.3g}" for k in n["local_law_complement"]["kappa_median"])
         for n in done
@@ -351,12 +358,14 @@ def local_law_network(stats: list[Stats]) -> Outcome | NotRun:
     return Outcome(
         decided.measured,
         decided.ok,
-        decided.summary + f"; isotropic version (reported): {iso.measured:.4f}; kappa (largest median) "
+        decided.summary
+        + f"; isotropic version (reported): {iso.measured:.4f}; kappa (largest median) "
         + ", ".join(f"{run_name(n)} {k:.3g}" for n, k in zip(done, kappas, strict=True)),
         f"{decided.detail}; {dims}; isotropic on the whole space: {iso.detail}",
         margin=min(margins) if margins and all(math.isfinite(m) for m in margins) else float("nan"),
         premise=f"batch noise delocalised along the top {PREMISE_TOP} eigenvectors of H off the common null "
-        f"space: median kappa <= {KAPPA_MAX:g} (the number: the smallest over networks of the largest median)",
+        f"space: median kappa <= {KAPPA_MAX:g} (the number: the smallest over networks of the "
+        f"largest median)",
         premise_measured=min(kappas),
         premise_ok=any(holds),
     )

@@ -137,12 +137,17 @@ def global_not_rmt(stats: list[Stats]) -> Outcome | NotRun:
         return NotRun("no global_density run")
     deciding, reported = _scoped(stats)
     if not deciding:
-        return NotRun("no deep network's spectrum (logistic regression is reported, not deciding)"
-                      + _reported(reported, lambda s: f"{s['best_rmt_atom']['ks']:.4f}"))
+        return NotRun(
+            "no deep network's spectrum (logistic regression is reported, not deciding)"
+            + _reported(reported, lambda s: f"{s['best_rmt_atom']['ks']:.4f}")
+        )
     ks = {set_name(s): s["best_rmt_atom"]["ks"] for s in deciding}
     worst = min(ks, key=ks.get)
     margin = _worst_margin(
-        [margin_in_se(s["best_rmt_atom"]["ks"], GLOBAL_KS, _se(s, "se_rmt_atom"), above=True) for s in deciding]
+        [
+            margin_in_se(s["best_rmt_atom"]["ks"], GLOBAL_KS, _se(s, "se_rmt_atom"), above=True)
+            for s in deciding
+        ]
     )
     return Outcome(
         ks[worst],
@@ -152,7 +157,8 @@ def global_not_rmt(stats: list[Stats]) -> Outcome | NotRun:
         "; ".join(
             f"{set_name(s)}: {s['best_rmt_atom']['ks']:.4f} +- {_se(s, 'se_rmt_atom'):.4f} "
             f"({s['best_rmt_atom']['law']} {s['best_rmt_atom']['method']}, zero weight "
-            f"{s['best_rmt_atom']['params'].get('zero_weight', 0):.3f}; v2 without atom {s['best_rmt']['ks']:.4f})"
+            f"{s['best_rmt_atom']['params'].get('zero_weight', 0):.3f}; v2 without atom "
+            f"{s['best_rmt']['ks']:.4f})"
             for s in deciding
         )
         + _reported(reported, lambda s: f"{s['best_rmt_atom']['ks']:.4f} (v2 {s['best_rmt']['ks']:.4f})"),
@@ -163,7 +169,9 @@ def global_not_rmt(stats: list[Stats]) -> Outcome | NotRun:
 def _family_fits(s: Stats) -> list[dict]:
     """The converged family fits that count: the deep product member (depth >= 2) and the best
     percolated member."""
-    return [f for f in (s["best_product_deep"], s["best_percolated"]) if f and not f.get("on_boundary", False)]
+    return [
+        f for f in (s["best_product_deep"], s["best_percolated"]) if f and not f.get("on_boundary", False)
+    ]
 
 
 def _family_ks(s: Stats) -> float:
@@ -183,7 +191,8 @@ def _family_text(f: dict | None) -> str:
     BEYOND,
     "global_density_fits",
     "global_density",
-    "for every deep network, the better of product (depth >= 2) / percolated (members chosen by KS, no fit on "
+    "for every deep network, the better of product (depth >= 2) / percolated (members chosen by KS, "
+    "no fit on "
     "a search boundary) has a smaller KS than the better of semicircle/MP with a free zero atom; exact "
     "spectra decide where they exist; logistic regression reported",
     "< 0",
@@ -201,14 +210,24 @@ def product_percolated_fit(stats: list[Stats]) -> Outcome | NotRun:
     gap = {set_name(s): _family_ks(s) - s["best_rmt_atom"]["ks"] for s in deciding}
     worst = max(gap, key=gap.get)
     margin = _worst_margin(
-        [margin_in_se(g, 0.0, _se(s, "se_gap"), above=False) for g, s in zip(gap.values(), deciding, strict=True)]
+        [
+            margin_in_se(g, 0.0, _se(s, "se_gap"), above=False)
+            for g, s in zip(gap.values(), deciding, strict=True)
+        ]
     )
-    v2 = max(min((f["ks"] for f in (s["best_product"], s["best_percolated"]) if f and not f.get("on_boundary")),
-                 default=math.inf) - s["best_rmt"]["ks"] for s in deciding)
+    v2 = max(
+        min(
+            (f["ks"] for f in (s["best_product"], s["best_percolated"]) if f and not f.get("on_boundary")),
+            default=math.inf,
+        )
+        - s["best_rmt"]["ks"]
+        for s in deciding
+    )
     return Outcome(
         gap[worst],
         gap[worst] < 0,
-        f"largest KS(best product depth>=2 / percolated) - KS(best semicircle/MP with atom) {gap[worst]:+.4f} "
+        f"largest KS(best product depth>=2 / percolated) - KS(best semicircle/MP with atom) "
+        f"{gap[worst]:+.4f} "
         f"({worst}); {sum(g < 0 for g in gap.values())} of {len(gap)} deciding deep-network spectra fitted "
         f"better; version 2 (no atom, any depth): {v2:+.4f}",
         "; ".join(

@@ -65,7 +65,9 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-EPS_PREMISE = "a gap exists: err(eps = 1e-8) - err(SGD) > 2 s.e. (the number: the largest gap in s.e. over settings)"
+EPS_PREMISE = (
+    "a gap exists: err(eps = 1e-8) - err(SGD) > 2 s.e. (the number: the largest gap in s.e. over settings)"
+)
 
 
 @claim(
@@ -73,7 +75,8 @@ EPS_PREMISE = "a gap exists: err(eps = 1e-8) - err(SGD) > 2 s.e. (the number: th
     DAMPING,
     "epsilon_sweep",
     "epsilon_sweep",
-    "premise, per setting: err(smallest eps) - err(SGD) > 2 s.e.; rule (one-sided), every setting whose premise "
+    "premise, per setting: err(smallest eps) - err(SGD) > 2 s.e.; rule (one-sided), every setting "
+    "whose premise "
     "holds, rates tuned on a validation split (interior choices): err(largest eps) - err(SGD) <= 1 s.e. "
     "(s.e. of the difference of the two means over seeds; doing better than SGD closes the gap)",
     "1 s.e.",
@@ -123,7 +126,8 @@ def epsilon_closes_gap(stats: list[Stats]) -> Outcome | NotRun:
     return Outcome(
         worst[1],
         all(r[5] for r in deciding),
-        f"test error at the largest eps minus SGD's, worst setting{' with a gap' if any(r[4] for r in rows) else ''}"
+        f"test error at the largest eps minus SGD's, worst "
+        f"setting{' with a gap' if any(r[4] for r in rows) else ''}"
         f": {worst[1]:+.4f} (s.e. {worst[2]:.4f}); gap at the smallest eps "
         + ", ".join(f"{r[0]['setting']} {r[3]:+.2f} s.e." for r in rows),
         "; ".join(parts),
@@ -190,7 +194,8 @@ LEARNER_MAX = 1 / 3
     "damping_learner",
     "damping_learner",
     "every K-FAC setting with the authors' damping-gap learner (KFAC_damping_gap.py: first update before the "
-    "first step, learning rate x (1 + delta)): range of the final test error over 4 decades of initial damping "
+    "first step, learning rate x (1 + delta)): range of the final test error over 4 decades of "
+    "initial damping "
     "<= 1/3 of fixed-damping K-FAC's range (the Ledoit-Wolf shrinkage learner and the Adam learner reported)",
     "1/3",
 )

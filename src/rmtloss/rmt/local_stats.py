@@ -82,8 +82,9 @@ class MeanRatio:
     seed: int
 
 
-def mean_min_ratio(groups: Sequence[np.ndarray], *, level: float = 0.95, n_boot: int = 2000,
-                   seed: int = 0) -> MeanRatio:
+def mean_min_ratio(
+    groups: Sequence[np.ndarray], *, level: float = 0.95, n_boot: int = 2000, seed: int = 0
+) -> MeanRatio:
     """Mean folded ratio of pooled groups of ratios with a bootstrap interval.
 
     With several groups (one per batch spectrum) whole groups are resampled, which respects the
@@ -95,8 +96,10 @@ def mean_min_ratio(groups: Sequence[np.ndarray], *, level: float = 0.95, n_boot:
     groups = [folded(g) for g in groups if len(g)]
     n = sum(len(g) for g in groups)
     if n < 2:
-        raise InputError("spectrum too small to analyse: fewer than 2 spacing ratios after "
-                         "dropping zero modes; use larger batches or more of them")
+        raise InputError(
+            "spectrum too small to analyse: fewer than 2 spacing ratios after "
+            "dropping zero modes; use larger batches or more of them"
+        )
     rng = np.random.default_rng(seed)
     if len(groups) == 1:
         x = groups[0]
@@ -108,8 +111,9 @@ def mean_min_ratio(groups: Sequence[np.ndarray], *, level: float = 0.95, n_boot:
         pick = rng.integers(0, len(groups), size=(n_boot, len(groups)))
         boots = sums[pick].sum(axis=1) / counts[pick].sum(axis=1)
     lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
-    return MeanRatio(float(np.concatenate(groups).mean()), float(lo), float(hi), n, len(groups),
-                     level, n_boot, seed)
+    return MeanRatio(
+        float(np.concatenate(groups).mean()), float(lo), float(hi), n, len(groups), level, n_boot, seed
+    )
 
 
 def ks_distance(sample: np.ndarray, cdf) -> float:  # noqa: ANN001 - cdf: array -> array
@@ -132,8 +136,9 @@ def ks_spacing(s: np.ndarray, ensemble: str) -> float:
     return ks_distance(s, lambda x: spacing_cdf(x, ensemble))
 
 
-def pooled_unfold(spectra: Sequence[np.ndarray], zero_cut: float | None = 1e-10,
-                  unfold_fraction: float = 1 / 3) -> np.ndarray:
+def pooled_unfold(
+    spectra: Sequence[np.ndarray], zero_cut: float | None = 1e-10, unfold_fraction: float = 1 / 3
+) -> np.ndarray:
     """Unfolded spacings by the authors' pooled method ("unfoldr").
 
     The first ``max(1, floor(M * unfold_fraction))`` of the M spectra are unfolded with the
@@ -152,8 +157,9 @@ def pooled_unfold(spectra: Sequence[np.ndarray], zero_cut: float | None = 1e-10,
     return _pooled([drop_zero_modes(ev, zero_cut) for ev in spectra], unfold_fraction, step=False)
 
 
-def authors_pooled_unfold(spectra: Sequence[np.ndarray], min_val: float,
-                          unfold_fraction: float = 1 / 3) -> np.ndarray:
+def authors_pooled_unfold(
+    spectra: Sequence[np.ndarray], min_val: float, unfold_fraction: float = 1 / 3
+) -> np.ndarray:
     r"""The authors' "unfoldr" as they ran it (Baskerville, Granziol & Keating 2022, arXiv
     2102.06740; their repository): eigenvalues with :math:`|\lambda| \le` ``min_val`` dropped (an
     absolute cut: 0 for their "trunc0" figures, 1e-20 for "trunc1") and the step counting function
@@ -171,8 +177,9 @@ def _pooled(kept: list[np.ndarray], unfold_fraction: float, step: bool) -> np.nd
     """Unfold the first spectra of ``kept`` (sorted) with the counting function of the rest."""
     m = len(kept)
     if m < 2:
-        raise InputError("spectrum too small to analyse: pooled unfolding needs at least 2 "
-                         "spectra (raise batch.count)")
+        raise InputError(
+            "spectrum too small to analyse: pooled unfolding needs at least 2 spectra (raise batch.count)"
+        )
     n_u = max(1, int(m * unfold_fraction))
     pool = np.sort(np.concatenate(kept[n_u:]))
     p = m - n_u
@@ -201,8 +208,9 @@ def unfold_spectrum(eigenvalues: np.ndarray, trim: float = 0.1, levels_per_knot:
     ev = np.sort(np.asarray(eigenvalues, dtype=float))
     n = len(ev)
     if n < MIN_UNFOLD_LEVELS:
-        raise InputError(f"spectrum too small to analyse: {n} eigenvalues cannot be unfolded "
-                         f"(need {MIN_UNFOLD_LEVELS})")
+        raise InputError(
+            f"spectrum too small to analyse: {n} eigenvalues cannot be unfolded (need {MIN_UNFOLD_LEVELS})"
+        )
     x, ties = np.unique(ev, return_counts=True)
     counts = np.cumsum(ties) - 0.5  # N at each distinct level (ties counted together)
     knots = np.unique(np.quantile(x, np.linspace(0, 1, max(1, n // levels_per_knot) + 2)[1:-1]))
@@ -215,8 +223,9 @@ def unfold_spectrum(eigenvalues: np.ndarray, trim: float = 0.1, levels_per_knot:
     return s / s.mean()
 
 
-def per_spectrum_unfold(spectra: Sequence[np.ndarray], zero_cut: float | None = 1e-10,
-                        trim: float = 0.1) -> np.ndarray:
+def per_spectrum_unfold(
+    spectra: Sequence[np.ndarray], zero_cut: float | None = 1e-10, trim: float = 0.1
+) -> np.ndarray:
     """Spacings of every spectrum unfolded on its own (:func:`unfold_spectrum`), zero modes dropped
     (or kept with ``zero_cut=None``), pooled."""
     return np.concatenate([unfold_spectrum(drop_zero_modes(ev, zero_cut), trim) for ev in spectra])
@@ -261,8 +270,9 @@ def goe_unit_levels(n: int, rng: np.random.Generator) -> np.ndarray:
     return n * (0.5 + (u * np.sqrt(1 - u**2) + np.arcsin(u)) / np.pi)
 
 
-def unfolding_control(spectra: Sequence[np.ndarray], zero_cut: float | None, trim: float, seed: int,
-                      kind: str = "goe") -> np.ndarray:
+def unfolding_control(
+    spectra: Sequence[np.ndarray], zero_cut: float | None, trim: float, seed: int, kind: str = "goe"
+) -> np.ndarray:
     """Spacings of the per-spectrum unfolding (:func:`unfold_spectrum`) applied to control levels with
     each spectrum's own density (:func:`shape_levels`, zero modes dropped first): ``goe`` levels (the
     premise's positive control: the unfolding must recover the Wigner surmise) or ``poisson`` levels
@@ -277,14 +287,18 @@ def unfolding_control(spectra: Sequence[np.ndarray], zero_cut: float | None, tri
     return np.concatenate(out)
 
 
-def bootstrap_ks_spacing(groups: Sequence[np.ndarray], ensemble: str, count: int = 200, seed: int = 0) -> float:
+def bootstrap_ks_spacing(
+    groups: Sequence[np.ndarray], ensemble: str, count: int = 200, seed: int = 0
+) -> float:
     """Bootstrap s.e. of the KS distance of pooled spacings to ``ensemble``'s law, resampling whole
     spectra (``groups``: one array of spacings per spectrum); NaN with fewer than 2 spectra."""
     if len(groups) < 2:
         return float("nan")
     rng = np.random.default_rng(seed)
-    ks = [ks_spacing(np.concatenate([groups[i] for i in rng.integers(0, len(groups), len(groups))]), ensemble)
-          for _ in range(count)]
+    ks = [
+        ks_spacing(np.concatenate([groups[i] for i in rng.integers(0, len(groups), len(groups))]), ensemble)
+        for _ in range(count)
+    ]
     return float(np.std(ks, ddof=1))
 
 
