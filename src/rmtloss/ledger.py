@@ -99,13 +99,14 @@ def record(c: Claim, result: Outcome | NotRun, scale: str) -> ClaimRecord:
         return replace(row, detail=result.why)
     tol = c.tolerance if result.tolerance is None else result.tolerance
     margin = result.margin if c.kind == "empirical" else nan
+    verdict = verdict_of(result)
     return replace(
         row,
         measured=result.measured,
         tolerance=tol,
-        verdict=verdict_of(result),
+        verdict=verdict,
         margin=margin,
-        fragile=_fragile(margin),
+        fragile=_fragile(margin) if verdict in ("PASS", "FAIL") else "",  # a verdict a re-run could flip
         premise=result.premise,
         premise_measured=result.premise_measured,
         summary=result.summary,
@@ -249,10 +250,11 @@ def _margin(r: ClaimRecord) -> str:
 
 
 def _premise(r: ClaimRecord) -> str:
+    """The premise's number and whether it holds (its words are in the rule and the details)."""
     if not r.premise:
         return "-"
-    num = f"{r.premise_measured:.4g}: " if math.isfinite(r.premise_measured) else ""
-    return f"{num}{r.premise}"
+    num = f"{r.premise_measured:.4g}" if math.isfinite(r.premise_measured) else "n/a"
+    return f"{num} ({'absent' if r.verdict == 'premise absent' else 'holds'})"
 
 
 def to_markdown(records: list[ClaimRecord], scale: str, data: Iterable[str] = (), about: str = "") -> str:
@@ -280,7 +282,10 @@ def to_markdown(records: list[ClaimRecord], scale: str, data: Iterable[str] = ()
         for r in records
     ]
     lines += ["", "## Details", ""]
-    lines += [f"- `{r.id}` ({r.paper}): {r.detail}" for r in records]
+    lines += [
+        f"- `{r.id}` ({r.paper}): " + (f"premise: {r.premise}. " if r.premise else "") + r.detail
+        for r in records
+    ]
     text = "\n".join(lines)
     notes = [note for mark, note in NOTES.items() if mark in text]
     if notes:

@@ -132,3 +132,26 @@ def test_the_markdown_ledger_names_the_data_its_networks_were_trained_on():
     assert "Networks trained on `mnist5k`, 5,000 of MNIST's 70,000 digits" in md
     assert "`own_set`." in md  # a data set without a description is named as it is
     assert "Networks trained on" not in to_markdown(ledger([], "smoke"), "smoke")
+
+
+def test_a_record_without_a_premise_statistic_stops_the_ledger_naming_claim_file_and_key(tmp_path):
+    """CLAIMS.md v3, bad input: a record written before the premises (no kappa_median along its outliers)
+    stops the claims stage, naming the claim, the file and the key; nothing is written."""
+    import json
+
+    from conftest import run_in_process
+
+    old = {"kind": "outlier_shift_network", "run": "r/runs/mlp/train", "run_name": "mlp", "method": "exact",
+           "outliers": [{"slope_ratio": 1.0, "r2": 0.95, "theta": 1.0, "slope_fit": 1.0,
+                         "slope_predicted": 1.0}],
+           "sigma2": 1.0, "noise_fit_r2": 0.9, "full_outliers": 1, "num_params": 10, "num_data": 10,
+           "batch_sizes": [2], "batches": 1, "local_law": {"computed": False},
+           "local_law_complement": {"computed": False}}
+    path = tmp_path / "stats.json"
+    path.write_text(json.dumps(old))
+    out = tmp_path / "out"
+    proc = run_in_process("claims", "scale=smoke", f"inputs=[{path}]", f"out={out / 'claims'}", out=out)
+    assert proc.returncode == 2
+    assert "claim outlier-shift-network" in proc.stderr and str(path) in proc.stderr
+    assert "'kappa_median'" in proc.stderr
+    assert not (out / "claims.csv").exists() and not (out / "claims.md").exists()

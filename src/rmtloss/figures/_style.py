@@ -67,6 +67,9 @@ def arm_curve(ax, arms: list[dict], key: str, label: str, style: str, color: str
         capsize=2,
         label=label + (f" ({div} runs diverged)" if div else ""),
     )
+    for a in arms:  # every seed's own number, so the seeds' spread shows beside the s.e.
+        seeds = [v for v in a.get("final") or [] if v is not None]
+        ax.plot([a[key]] * len(seeds), seeds, ".", color=color, ms=2.5, alpha=0.5)
 
 
 def mean_curve(samples: dict[str, np.ndarray], key: str) -> np.ndarray:

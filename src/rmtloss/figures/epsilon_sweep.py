@@ -1,6 +1,8 @@
 """Figure ``epsilon_sweep``: Adam's final test error against ε with SGD's band (left), the test
 error during training for each ε (middle) and the validation error over each learning-rate grid
-with the chosen rates (right), one row per setting."""
+with the chosen rates (right), one row per setting. The left panel draws the premise of CLAIMS.md
+v3: SGD's error + 2 s.e. of the difference at the smallest ε (dotted); Adam at the smallest ε must
+lie above it for a gap to exist, and the title says whether it does."""
 
 from __future__ import annotations
 
@@ -60,12 +62,17 @@ def draw(records: list[Record]) -> Figure:
         _sgd_band(ax, s["sgd"])
         adam = r"Adam (tuned lr) $\times (1 + \epsilon)$" if s["shrinkage"] else "Adam (tuned lr)"
         arm_curve(ax, s["adam"], "eps", adam, "o-", "C0")
+        small = min(s["adam"], key=lambda a: a["eps"])
+        se = (small["se"] ** 2 + s["sgd"]["se"] ** 2) ** 0.5
+        ax.axhline(s["sgd"]["mean"] + 2 * se, color="C3", ls=":", lw=1,
+                   label=r"premise: SGD + 2 s.e. (gap at the smallest $\epsilon$)")
+        gap = "a gap exists" if small["mean"] - s["sgd"]["mean"] > 2 * se else "no gap: premise absent"
         ax.set_xscale("log")
         ax.set_xlabel(r"$\epsilon$ (damping)")
         ax.set_ylabel("final test error")
         ax.set_title(
             f"{s['setting']}: {s['model']} on {s['data']}\n(P = {s['num_params']}, "
-            f"N = {s['n_train']}), {len(s['seeds'])} seeds, {s['epochs']} epochs"
+            f"N = {s['n_train']}), {len(s['seeds'])} seeds, {s['epochs']} epochs; {gap}"
         )
         ax.legend(fontsize=7)
         _training(ax2, rec)

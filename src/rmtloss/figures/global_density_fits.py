@@ -25,7 +25,10 @@ _LAWS = (
 
 
 def _ks(s: dict, key: str) -> float:
-    return (s["fits"][f"{key}_cdf"] if key in ("semicircle", "mp") else s[f"best_{key}"])["ks"]
+    """The drawn fit's KS: semicircle / MP with their free zero atom (CLAIMS.md v3; records written
+    before it: without), the best product and percolated members."""
+    fits = s.get("fits_atom", s["fits"])
+    return (fits[f"{key}_cdf"] if key in ("semicircle", "mp") else s[f"best_{key}"])["ks"]
 
 
 def _title(s: dict) -> str:

@@ -4,7 +4,10 @@ Left: the mean over batches of size b (± s.e.) of the batch eigenvalue whose ei
 most with the i-th full-data outlier's (one-to-one; the overlaps in the inset), its least-squares
 line (solid) and the line the free-convolution model predicts, θ_i + σ² m_D(θ_i) (1/b − 1/N)
 (dashed, from the full-data outlier θ_i). Right: the noise variance of batch Hessian-vector products
-against 1/b − 1/N and the line through the origin whose slope is σ² (its R² is printed).
+against 1/b − 1/N and the line through the origin whose slope is σ² (its R² is printed). Third:
+the premise of CLAIMS.md v3, the noise concentration κ_i = P‖E_b q_i‖²/tr(E_b²) along each tracked
+outlier (median over batches) against 1/b − 1/N, with the threshold 3 (isotropic noise: 1); the
+panel's title says whether the premise holds.
 """
 
 from __future__ import annotations
@@ -22,16 +25,39 @@ def draw(records: list[Record]) -> Figure:
     recs = [r for r in records if r.kind == "outlier_shift_network"]
     fig, axes = plt.subplots(
         len(recs),
-        2,
-        figsize=(10.5, 4.0 * len(recs)),
+        3,
+        figsize=(15.0, 4.0 * len(recs)),
         layout="constrained",
         squeeze=False,
-        width_ratios=[1.4, 1],
+        width_ratios=[1.4, 1, 1],
     )
-    for rec, (ax, ax2) in zip(recs, axes, strict=True):
+    for rec, (ax, ax2, ax3) in zip(recs, axes, strict=True):
         _outliers(rec, ax)
         _noise(rec, ax2)
+        _kappa(rec, ax3)
     return fig
+
+
+#: The premise's threshold on the median noise concentration (CLAIMS.md v3).
+KAPPA_MAX = 3.0
+
+
+def _kappa(rec: Record, ax) -> None:  # noqa: ANN001
+    """The noise concentration along each tracked outlier against 1/b - 1/N, with the premise's line."""
+    s, x = rec.stats, np.asarray(rec.samples["x"])
+    measured = [o for o in s["outliers"] if "kappa_per_batch_size" in o]
+    for i, o in enumerate(measured):
+        ax.plot(x, o["kappa_per_batch_size"], "os^Dv"[i % 5] + "-", color=f"C{i}", ms=4, lw=0.8,
+                label=rf"$\kappa_{i + 1}$, median {o['kappa_median']:.3g}")
+    ax.axhline(1.0, color="0.5", ls=":", lw=1, label="isotropic noise (1)")
+    ax.axhline(KAPPA_MAX, color="k", ls="--", lw=1, label=f"premise: median <= {KAPPA_MAX:g}")
+    ax.set_yscale("log")
+    worst = max((o["kappa_median"] for o in measured[:3]), default=float("nan"))
+    verdict = ("no outlier tracked" if not measured else
+               "premise holds" if worst <= KAPPA_MAX else "premise absent: the claim is not tested here")
+    ax.set(xlabel=r"$1/b - 1/N$", ylabel=r"$\kappa = P\,\|E_b q\|^2 / \mathrm{tr}(E_b^2)$")
+    ax.set_title(f"noise concentration along the outliers\n{verdict}")
+    ax.legend(fontsize=7, loc="best")
 
 
 def _outliers(rec: Record, ax) -> None:  # noqa: ANN001
@@ -48,7 +74,8 @@ def _outliers(rec: Record, ax) -> None:  # noqa: ANN001
             ms=4,
             color=c,
             capsize=2,
-            label=rf"$\lambda_{k}$: fitted slope {o['slope_fit']:.3g} ($R^2$ {o['r2']:.2f})",
+            label=rf"$\lambda_{k}$: fitted slope {o['slope_fit']:.3g} ($R^2$ {o['r2']:.2f})"
+            + (f"; 2nd order {o['slope_second_order']:.3g}" if "slope_second_order" in o else ""),
         )
         ax.plot(xs, o["intercept"] + o["slope_fit"] * xs, "-", color=c, lw=1.2)
         ax.plot(

@@ -41,8 +41,11 @@ figure(
     "outlier_shift_network",
     "The largest eigenvalues of batch Hessians of a trained network against 1/b - 1/N (points: means over "
     "batches +- s.e.; solid: least-squares lines) with the free-convolution prediction theta_i + sigma^2 "
-    "m_D(theta_i) (1/b - 1/N) from the full-data outliers theta_i (dashed). Right: the noise variance of "
-    "batch Hessian-vector products and the line through the origin whose slope is sigma^2. Claim "
+    "m_D(theta_i) (1/b - 1/N) from the full-data outliers theta_i (dashed). Middle: the noise variance of "
+    "batch Hessian-vector products and the line through the origin whose slope is sigma^2. Right: the "
+    "premise, the noise concentration kappa along each outlier (1 for isotropic noise); above the dashed "
+    "line 3 the paper's delocalised-noise model does not hold, the title says 'premise absent' and the "
+    "network does not decide. Claim "
     "outlier-shift-network asks for fitted slopes within a factor 1.5 of the predicted ones; the paper's "
     "parametrisation of the noise scale s(b) is recalled, not verified ([MEM]), so this is our "
     "reconstruction.",
@@ -232,7 +235,8 @@ def outlier_count(stats: list[Stats]) -> Outcome | NotRun:
         float(hits),
         hits == len(pairs) and not missing,
         f"{hits} of {len(pairs)} (C, matrix) counts in {{C - 1, C}}"
-        + (f"; C = {missing} not run" if missing else ""),
+        + (f"; C = {missing} not run" if missing else "")
+        + " (counts of one trained network each: no standard error, so no margin)",
         "; ".join(f"C = {c} {m}: {k}" for c, m, k in pairs)
         + "; class-mean eigenvalues / within-class edge (GGN): "
         + "; ".join(

@@ -30,8 +30,11 @@ figure(
     "Global Hessian densities: the non-zero eigenvalues (their central 95%, scaled to unit RMS after "
     "removing the num_classes largest) with the best semicircle, Marchenko-Pastur, product and percolated "
     "fits (KS distances in the legends); the bars beside each panel are the atoms at zero of the data and "
-    "of each law. Granziol's claims are that the semicircle and MP laws fit badly (claim global-not-rmt, "
-    "KS >= 0.15) and the product and percolated families better (claim product-percolated-fit).",
+    "of each law: every law is fitted with the same free zero-atom weight (CLAIMS.md v3). Granziol's claims "
+    "are that the semicircle and MP laws fit the spectra of deep networks badly (claim global-not-rmt, "
+    "KS >= 0.15) and the product (depth >= 2) and percolated families better (claim product-percolated-fit); "
+    "the logistic model's panels are reported, not deciding (its Hessian is a weighted Wishart matrix by "
+    "construction).",
 )
 figure(
     "product_zero_mass",

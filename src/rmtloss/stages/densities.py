@@ -92,35 +92,31 @@ def load_spectrum(
 
 
 def bootstrap_ks(
-    groups: list[tuple[np.ndarray, np.ndarray]], cdfs: dict[str, global_laws.Cdf], count: int, seed: int
+    groups: list[tuple[np.ndarray, np.ndarray]], refits: dict[str, Any], count: int, seed: int
 ) -> dict[str, np.ndarray]:
-    """KS distances of fixed fitted laws to ``count`` resamples of the spectrum's parts (batches, or
-    quadrature probes, drawn with replacement): the sampling spread of each distance, for the
-    margins of CLAIMS.md v3. The fits are not redone in each resample, so the spread is that of the
-    spectrum, not of the fit."""
+    """KS distances of laws refitted to ``count`` resamples of the spectrum's parts (batches, or
+    quadrature probes, drawn with replacement): the sampling spread of each deciding distance, fit
+    included, for the margins of CLAIMS.md v3. ``refits`` maps a name to a function law -> LawFit."""
     rng = np.random.default_rng(seed)
-    out: dict[str, list[float]] = {k: [] for k in cdfs}
+    out: dict[str, list[float]] = {k: [] for k in refits}
     for _ in range(count if len(groups) > 1 else 0):
         pick = rng.integers(0, len(groups), len(groups))
         law = Discrete.from_sample(
             np.concatenate([groups[i][0] for i in pick]), np.concatenate([groups[i][1] for i in pick])
         )
-        for name, cdf in cdfs.items():
-            out[name].append(global_laws.ks(law, cdf))
+        for name, refit in refits.items():
+            out[name].append(refit(law).ks)
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-def _fit_cdf(fit: dict[str, Any], shape: Discrete | None = None) -> global_laws.Cdf:
-    """The CDF of a recorded semicircle / MP fit (with its atom, where it has one), or of a family
-    member fitted on ``shape``."""
+def _fit_cdf(fit: dict[str, Any]) -> global_laws.Cdf:
+    """The CDF of a recorded semicircle / MP fit, with its atom where it has one."""
     p = dict(fit["params"])
     w = p.pop("zero_weight", 0.0)
     if fit["law"] == "semicircle":
         base = functools.partial(global_laws.semicircle_cdf, m=p["m"], r=p["r"])
-    elif fit["law"] == "mp":
-        base = functools.partial(global_laws.mp_cdf, sigma2=p["sigma2"], q=p["q"])
     else:
-        return global_laws.atom_mixture(shape, p["scale"], w)
+        base = functools.partial(global_laws.mp_cdf, sigma2=p["sigma2"], q=p["q"])
     return global_laws.with_atom(base, w) if w else base
 
 
@@ -187,21 +183,16 @@ def global_density(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarra
         "best_percolated": best["percolated"] and _fit_dict(best["percolated"].best),
     }
     stats["bootstrap"] = _ks_spread(groups, best_atom, best["percolated"], deep_product, int(f.bootstrap),
-                                    int(f.seed))
+                                    int(f.seed), int(f.num_points))
     lo, hi = law.values[0], law.values[-1]
     edges = np.linspace(lo - 1e-9 * (hi - lo), hi + 1e-9 * (hi - lo), int(f.bins) + 1)
-    curves = {
-        "data": _bin_masses(law.cdf, edges),
-        "semicircle": _bin_masses(
-            lambda x: global_laws.semicircle_cdf(x, **rmt_fits["semicircle_cdf"].params), edges
-        ),
-        "mp": _bin_masses(lambda x: global_laws.mp_cdf(x, **rmt_fits["mp_cdf"].params), edges),
-    }
+    # the figure draws what decides (CLAIMS.md v3): semicircle and MP with their free zero atom
     cdfs = {
         "data": law.cdf,
-        "semicircle": lambda x: global_laws.semicircle_cdf(x, **rmt_fits["semicircle_cdf"].params),
-        "mp": lambda x: global_laws.mp_cdf(x, **rmt_fits["mp_cdf"].params),
+        "semicircle": _fit_cdf(_fit_dict(atom_fits["semicircle_cdf"])),
+        "mp": _fit_cdf(_fit_dict(atom_fits["mp_cdf"])),
     }
+    curves = {k: _bin_masses(v, edges) for k, v in cdfs.items()}
     for grp, ff in best.items():
         if ff is not None:
             p = ff.best.params
@@ -231,17 +222,22 @@ def _ks_spread(
     product: tuple[LawFit, Discrete] | None,
     count: int,
     seed: int,
+    num_points: int,
 ) -> dict[str, Any]:
-    """Bootstrap s.e. of the deciding KS distances (best semicircle / MP with its atom, the better
-    converged family) and of their difference, over the spectrum's batches or probes."""
-    cdfs = {"rmt_atom": _fit_cdf(_fit_dict(rmt_fit))}
+    """Bootstrap s.e. of the deciding KS distances (the best semicircle / MP fit with its atom, the
+    better converged family member) and of their difference, over the spectrum's batches or probes;
+    each resample refits the chosen law (its parameters and atom) and the chosen member's scale and
+    zero weight."""
+    fitter = global_laws.fit_semicircle if rmt_fit.law == "semicircle" else global_laws.fit_mp
+    refits: dict[str, Any] = {"rmt_atom": lambda law: fitter(law, rmt_fit.method, num_points, atom=True)}
     candidates = [product, (percolated.best, percolated.shape) if percolated else None]
     fams = [c for c in candidates if c is not None and not c[0].on_boundary]
     if fams:
         fit, shape = min(fams, key=lambda r: r[0].ks)
-        cdfs["family"] = _fit_cdf(_fit_dict(fit), shape)
-    ks = bootstrap_ks(groups, cdfs, count, seed)
-    out: dict[str, Any] = {"resamples": len(ks["rmt_atom"]), "parts": len(groups)}
+        member = {k: v for k, v in fit.params.items() if k not in ("scale", "zero_weight")}
+        refits["family"] = lambda law: global_laws.fit_scaled_shape(law, shape, fit.law, member, num_points)
+    ks = bootstrap_ks(groups, refits, count, seed)
+    out: dict[str, Any] = {"resamples": len(ks["rmt_atom"]), "parts": len(groups), "refitted": True}
     for name, v in ks.items():
         out[f"se_{name}"] = float(v.std(ddof=1)) if len(v) > 1 else float("nan")
     if "family" in ks and len(ks["family"]) > 1:
