@@ -53,7 +53,7 @@ def draw(records: list[Record]) -> Figure:
                     histtype="step", color="C1", linestyle="--", label="authors' unfoldr, cut at 0")
             first += f"authors' cut 0 {authors['cut_0']['ks_goe']:.3f}, "
         ax.set_title(f"{rec.label}\nKS to Wigner: {first}pooled {u['dropped']['ks_goe']:.3f}, "
-                     f"kept {u['kept']['ks_goe']:.3f}{premise}", fontsize=8)
+                     f"kept {u['kept']['ks_goe']:.3f}{premise}", fontsize=7)
         ax.set_xlabel(r"unfolded spacing $s$")
         ax.set_ylabel("density")
     if recs:
