@@ -246,6 +246,9 @@ def test_outliers_network_tasks_on_a_trained_network(trained, tmp_path):
     with np.load(lz / "samples.npz") as a, np.load(out / "samples.npz") as b:
         assert np.allclose(a["mean_top"][:, 0], b["mean_top"][:, 0], rtol=1e-6)
     assert lstats["local_law"]["computed"] is False
+    # the premise's noise concentration along the top outlier: the same number on both paths
+    assert np.isclose(lstats["outliers"][0]["kappa_median"], stats["outliers"][0]["kappa_median"], rtol=1e-4)
+    assert "slope_second_order" in stats["outliers"][0] and "slope_second_order" not in lstats["outliers"][0]
     count = tmp_path / "count"
     proc = run_stage("outliers", "task=outlier_count", f"runs=[{trained}]", f"hydra.run.dir={count}")
     assert proc.returncode == 0, proc.stderr

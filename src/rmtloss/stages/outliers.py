@@ -286,7 +286,8 @@ def _batch_loop(
 def concentration(e_q: np.ndarray, energy: float) -> np.ndarray:
     r"""Noise concentration along unit vectors q (CLAIMS.md v3, ``outlier-shift-network``'s premise):
     :math:`\kappa = P\,\|E q\|^2 / \operatorname{tr}(E^2)`, given the products ``e_q`` = E q (P x k)
-    and ``energy`` = tr(E²)/P (the mean of :math:`\|E v\|^2` over random unit v). Isotropic
+    and ``energy`` = tr(E²)/P, estimated by the mean of :math:`\|E v\|^2` over the stage's random unit
+    probes v on both paths (dense and operator), so the two give the same number. Isotropic
     (delocalised, QUE-like) noise has κ ≈ 1; noise living in a small subspace that holds q has κ ≫ 1."""
     return np.sum(np.asarray(e_q) ** 2, axis=0) / energy if energy > 0 else np.full(np.shape(e_q)[1], np.nan)
 
@@ -343,9 +344,9 @@ def _measure_exact(
         top, overlap = track_by_overlap(reference, bv[::-1][:candidates], bvec[:, ::-1][:, :candidates])
         e = hb - full_np
         e_q = e @ reference
-        extra = {"kappa": concentration(e_q, float(np.sum(e * e)) / len(vals)),
-                 "second_order": second_order_shift(vals, vecs, e_q, ref_idx)}
-        return top, overlap, float(np.mean(np.sum((e @ probes) ** 2, axis=0))), extra
+        s2 = float(np.mean(np.sum((e @ probes) ** 2, axis=0)))  # tr(E^2)/P by the probes, as the operator path
+        extra = {"kappa": concentration(e_q, s2), "second_order": second_order_shift(vals, vecs, e_q, ref_idx)}
+        return top, overlap, s2, extra
 
     tops, overlaps, noise, extras = _batch_loop(cfg, n, sizes, measure)
     return {
