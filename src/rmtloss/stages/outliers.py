@@ -344,8 +344,9 @@ def _measure_exact(
         top, overlap = track_by_overlap(reference, bv[::-1][:candidates], bvec[:, ::-1][:, :candidates])
         e = hb - full_np
         e_q = e @ reference
-        s2 = float(np.mean(np.sum((e @ probes) ** 2, axis=0)))  # tr(E^2)/P by the probes, as the operator path
-        extra = {"kappa": concentration(e_q, s2), "second_order": second_order_shift(vals, vecs, e_q, ref_idx)}
+        s2 = float(np.mean(np.sum((e @ probes) ** 2, axis=0)))  # tr(E^2)/P by the probes, as on the operators
+        extra = {"kappa": concentration(e_q, s2),
+                 "second_order": second_order_shift(vals, vecs, e_q, ref_idx)}
         return top, overlap, s2, extra
 
     tops, overlaps, noise, extras = _batch_loop(cfg, n, sizes, measure)
