@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -114,6 +115,34 @@ def test_corrupt_spectra_file_is_reported(tmp_path):
     proc = run_in_process("analysis", f"spectrum={bad}", out=tmp_path / "a")
     assert proc.returncode == 2 and "corrupt" in proc.stderr
     assert not (tmp_path / "a").exists() or not any((tmp_path / "a").iterdir())
+
+
+def test_a_nan_in_a_spectrum_or_a_checkpoint_stops_every_reader_naming_the_file(trained, tmp_path):
+    """One NaN in an eigenvalues.npz used to shift a global fit silently (the job exited 0): the analysis
+    and densities stages now refuse it before any work, naming the file and the key; a checkpoint with a
+    NaN weight is refused by the stages that load it, with the command that re-trains it."""
+    sp = tmp_path / "spectra"
+    assert run_stage("spectra", f"run_dir={trained}", "batch.count=2", f"hydra.run.dir={sp}").returncode == 0
+    with np.load(sp / "eigenvalues.npz") as d:
+        raw = {k: d[k] for k in d.files}
+    raw["eigenvalues"][1, 7] = np.nan
+    bad = tmp_path / "nan" / "eigenvalues.npz"
+    bad.parent.mkdir()
+    np.savez(bad, **raw)
+    for stage, extra in (("analysis", ()), ("densities", ("task=global_density",))):
+        out = tmp_path / f"{stage}_out"
+        proc = run_in_process(stage, f"spectrum={bad}", *extra, out=out)
+        assert proc.returncode == 2, (stage, proc.stderr)
+        assert str(bad) in proc.stderr and "'eigenvalues' holds 1 NaN or infinite value" in proc.stderr, stage
+        assert not out.exists() or not any(out.iterdir())
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    ckpt = torch.load(run / "checkpoint_final.pt", weights_only=True)
+    first = next(iter(ckpt["state_dict"]))
+    ckpt["state_dict"][first][0] = float("inf")
+    torch.save(ckpt, run / "checkpoint_final.pt")
+    proc = run_in_process("spectra", f"run_dir={run}", out=tmp_path / "s2")
+    assert proc.returncode == 2 and "NaN or infinite weights" in proc.stderr and "--forcerun" in proc.stderr
 
 
 def test_topk_and_slq_stages_agree_with_the_exact_spectrum(trained, tmp_path):

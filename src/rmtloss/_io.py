@@ -91,3 +91,20 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
             return {k: data[k] for k in data.files}
     except Exception as exc:  # zipfile/pickle/ValueError all mean the same to a user
         raise InputError(f"corrupt .npz {p} ({exc}): delete it and re-run its stage") from exc
+
+
+def require_finite(
+    values: Any, path: str | os.PathLike[str], key: str, ndim: int | None = None
+) -> np.ndarray:
+    """``values`` as an array, refused with the file and the key when it holds NaN or infinite numbers
+    or has not ``ndim`` dimensions: a corrupted spectrum must stop a job before any work, not move its
+    numbers (a NaN shifts every moment and KS distance of a pooled spectrum silently)."""
+    arr = np.asarray(values)
+    if ndim is not None and arr.ndim != ndim:
+        raise InputError(f"{path}: '{key}' has shape {arr.shape}, not {ndim}-dimensional; delete the file "
+                         "and re-run the stage that wrote it")
+    if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise InputError(f"{path}: '{key}' holds {bad} NaN or infinite value(s); delete the file and re-run "
+                         f"the stage that wrote it (snakemake --cores all --forcerun {path})")
+    return arr

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmtloss._io import read_npz, write_json, write_npz
+from rmtloss._io import read_npz, require_finite, write_json, write_npz
 from rmtloss.errors import InputError, UpstreamDiverged
 
 _META = ("run", "model", "data", "task", "checkpoint", "matrix", "split")
@@ -94,6 +94,7 @@ class ExactSpectra:
         if missing:
             raise InputError(f"{path} is not a spectra file (missing {missing}); re-run spectra")
         kw = {k: raw[k] for k in ("eigenvalues", "batch_indices", "seconds")}
+        kw["eigenvalues"] = require_finite(raw["eigenvalues"], path, "eigenvalues", ndim=2)
         kw.update({k: str(raw[k]) for k in _META})
         return cls(**kw, num_classes=int(raw["num_classes"]), batch_size=int(raw["batch_size"]),
                    full=bool(raw["full"]), seed=int(raw["seed"]),

@@ -48,9 +48,15 @@ def load_trained(
         saved = torch.load(ckpt_path, map_location="cpu", weights_only=True)
         state = saved["state_dict"]
     except Exception as exc:
-        raise InputError(f"corrupt checkpoint {ckpt_path} ({exc}); re-run train") from exc
+        raise InputError(f"corrupt checkpoint {ckpt_path} ({exc}); re-train it: snakemake --cores all "
+                         f"--forcerun {ckpt_path} (or delete {run_dir} and re-run)") from exc
     if saved.get("diverged"):
         raise UpstreamDiverged({"run": str(run_dir), "source": str(ckpt_path), **saved["diverged"]})
+    bad = [k for k, v in state.items() if torch.is_floating_point(v) and not torch.isfinite(v).all()]
+    if bad:
+        raise InputError(f"checkpoint {ckpt_path} holds NaN or infinite weights in {', '.join(bad[:5])}; "
+                         f"re-train it: snakemake --cores all --forcerun {ckpt_path} (or delete {run_dir} "
+                         "and re-run)")
     model.load_state_dict(state)
     return train_cfg, model.to(device, dtype).eval(), ds.to(dtype, device)
 

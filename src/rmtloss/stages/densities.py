@@ -32,7 +32,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from rmtloss import rmt
-from rmtloss._io import read_npz
+from rmtloss._io import read_npz, require_finite
 from rmtloss.errors import InputError, require
 from rmtloss.results import check_diverged, write_diverged_stats
 from rmtloss.rmt import ensembles, families, global_laws, gp_hessian, layered
@@ -63,7 +63,7 @@ def load_spectrum(
         raise InputError(f"{path} is not a spectra file (no num_classes); re-run the spectra stage")
     k = int(meta["num_classes"]) if outliers == "classes" else int(outliers)
     if "eigenvalues" in raw:
-        ev = np.sort(raw["eigenvalues"], axis=1)
+        ev = np.sort(require_finite(raw["eigenvalues"], path, "eigenvalues", ndim=2), axis=1)
         size, method = ev.shape[1], "exact"
         if size - k < 4:
             raise InputError(f"spectrum too small to analyse: {path} has {size} eigenvalues per matrix")
@@ -72,6 +72,8 @@ def load_spectrum(
         groups = [(row, np.ones(len(row))) for row in ev]
     elif "nodes" in raw:
         size, method = int(raw["num_params"]), str(raw["method"])
+        for key in ("nodes", "weights"):
+            require_finite(raw[key], path, key)
         nodes = raw["nodes"].ravel()
         law = global_laws.trim_top(
             Discrete.from_sample(global_laws.snap_zeros(nodes, zero_cut_quadrature), raw["weights"].ravel()),
