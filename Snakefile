@@ -3,12 +3,17 @@
 # Another scale:     snakemake --cores all --config scale=smoke   (or mnist, paper, paper_shape)
 # HTML report:      snakemake --report results/quick/report.html   (after a run)
 # One figure:        snakemake --cores all results/quick/figures/spacing_ratios.pdf
+import os
+import sys
+
 from snakemake.utils import min_version
 
 min_version("9.0")
+sys.path.insert(0, os.path.join(workflow.basedir, "src"))
+from rmtloss.workflow import readable_yaml  # a YAML error named with its file, line and column
 
 
-configfile: os.path.join(workflow.basedir, "config/config.yaml")
+configfile: readable_yaml(os.path.join(workflow.basedir, "config/config.yaml"))
 
 
 report: "workflow/report/workflow.rst"

@@ -199,6 +199,27 @@ def test_a_bad_task_override_is_named_by_its_place(workflow_config):
         check_stage_overrides(bad, "smoke", REPO / "config")
 
 
+def test_a_network_trained_for_zero_epochs_is_refused(workflow_config):
+    """train.epochs=0 would give a 'final' checkpoint that the spectra and the ledger take for trained."""
+    config, _ = workflow_config
+    bad = {**config, "overrides": {"mlp": ["train.epochs=0"]}}
+    with pytest.raises(WorkflowConfigError, match=r"scales\.smoke\.networks\.mlp with overrides\.mlp: "
+                       r"train\.epochs=0 trains nothing"):
+        check_stage_overrides(bad, "smoke", REPO / "config")
+
+
+def test_a_yaml_error_in_the_workflow_config_names_the_file_line_and_column(tmp_path):
+    from rmtloss.workflow import readable_yaml
+
+    good = tmp_path / "good.yaml"
+    good.write_text("scale: quick\nscales: {smoke: {batches: {size: 64}}}\n")
+    assert readable_yaml(good) == str(good)
+    bad = tmp_path / "config.yaml"
+    bad.write_text("scale: quick\nscales:\n  smoke:\n    batches: {size: 64, count: 3\n    lanczos: 1\n")
+    with pytest.raises(WorkflowConfigError, match=r"config\.yaml: not valid YAML at line 5, column 12"):
+        readable_yaml(bad)
+
+
 def test_the_check_is_stamped_once_per_config(workflow_config, tmp_path):
     config, _ = workflow_config
     assert check_stage_overrides_once(config, "smoke", REPO / "config", tmp_path)

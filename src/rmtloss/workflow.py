@@ -315,7 +315,8 @@ def check_stage_overrides(config: dict, scale: str, config_dir: str | Path) -> i
     with initialize_config_dir(config_dir=str(Path(config_dir).resolve()), version_base="1.3"):
         for where, name, overrides in jobs:
             try:
-                schema.check(compose(name, overrides))
+                cfg = compose(name, overrides)
+                schema.check(cfg)
             except (HydraException, OmegaConfBaseException, ConfigError) as exc:
                 groups = [ov for ov in overrides if "." not in override_key(ov)]
                 try:
@@ -329,7 +330,28 @@ def check_stage_overrides(config: dict, scale: str, config_dir: str | Path) -> i
                 lines = [" ".join(ln.split()) for ln in str(exc).splitlines() if ln.strip()][:2]
                 raise WorkflowConfigError(f"config {where}: the {name} stage refuses its overrides{hint}: "
                                           f"{'; '.join(lines)[:400]}") from None
+            if name == "train" and int(cfg.train.epochs) < 1:
+                raise WorkflowConfigError(
+                    f"config {where}: train.epochs={cfg.train.epochs} trains nothing, yet the spectra and the "
+                    "ledger would take its 'final' checkpoint for a trained network; give it 1 epoch or more "
+                    "(the initial weights are the 'init' checkpoint of every run)")
     return len(jobs)
+
+
+def readable_yaml(path: str | Path) -> str:
+    """``path`` if it parses as YAML; else a one-line error naming the file, line and column (Snakemake's
+    own message for a bad config file names neither)."""
+    try:
+        with open(path) as fh:
+            yaml.safe_load(fh)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "an unknown place"
+        raise WorkflowConfigError(f"{path}: not valid YAML at {where}: {exc.problem} "
+                                  f"({exc.context or 'fix it and run again'})") from None
+    except yaml.YAMLError as exc:
+        raise WorkflowConfigError(f"{path}: not valid YAML: {exc}") from None
+    return str(path)
 
 
 def check_stage_overrides_once(config: dict, scale: str, config_dir: str | Path,
