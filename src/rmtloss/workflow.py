@@ -332,10 +332,9 @@ def check_stage_overrides(config: dict, scale: str, config_dir: str | Path) -> i
                                           f"{'; '.join(lines)[:400]}") from None
             if name == "train" and int(cfg.train.epochs) < 1:
                 raise WorkflowConfigError(
-                    f"config {where}: train.epochs={cfg.train.epochs} trains nothing, yet the spectra and the "
-                    "ledger would take its 'final' checkpoint for a trained network; give it 1 epoch or "
-                    "more "
-                    "(the initial weights are the 'init' checkpoint of every run)")
+                    f"config {where}: train.epochs={cfg.train.epochs} trains nothing, yet the spectra and "
+                    "the ledger would take its 'final' checkpoint for a trained network; give it 1 epoch "
+                    "or more (the initial weights are the 'init' checkpoint of every run)")
     return len(jobs)
 
 
