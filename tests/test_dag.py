@@ -216,6 +216,22 @@ def test_report_opens_in_headless_chromium(report):
                            "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Claims" in proc.stdout and "Papers" in proc.stdout
+    # the first page leads with the verdicts (issue 33): the scale, the counts per kind and every paper's
+    # claims as an HTML table, each row coloured by its verdict and linking its figure in the report
+    dom = unescape(proc.stdout)
+    assert "Claims ledger at scale <code>smoke</code>" in dom
+    assert re.search(r"<li>empirical: \d+ PASS, \d+ FAIL, \d+ premise absent of 13", dom)
+    rows = re.findall(r'<tr style="background:(#[0-9a-f]{6})">(.*?)</tr>', dom, re.S)
+    assert len(rows) == len(CLAIM_IDS)
+    html = report.read_text()
+    for colour, row in rows:
+        verdict = re.search(r"<b>([^<]+)</b>", row)[1]
+        colours = {"PASS": "#d4edda", "FAIL": "#f8d7da", "premise absent": "#fff3cd"}
+        assert colour == colours.get(verdict, "#e2e3e5"), (verdict, colour)
+        target = re.search(r"showResultInfo\('([^']+)'\)", row)[1]
+        assert f'"{target}"' in html, target  # a result the report holds: the link opens it
+    for paper in PAPERS.values():
+        assert paper.title in dom
 
 
 def test_a_dag_killed_mid_training_resumes_and_matches_an_uninterrupted_run(tmp_path):

@@ -13,10 +13,12 @@ result is seen; a claim that does not reproduce is written as ``FAIL`` with its 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
+from urllib.parse import quote
 
 from rmtloss.errors import InputError
 from rmtloss.nets.catalog import DESCRIPTIONS
@@ -291,3 +293,61 @@ def to_markdown(records: list[ClaimRecord], scale: str, data: Iterable[str] = ()
     if notes:
         lines += ["", "## Notes", "", *(f"- {n}" for n in notes)]
     return "\n".join(lines) + "\n"
+
+
+def read_csv(path: str) -> list[ClaimRecord]:
+    """The records of a ``claims.csv`` written by :func:`to_csv` (numbers parsed back)."""
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    floats = ("measured", "margin", "premise_measured")
+    fields = ClaimRecord.__dataclass_fields__
+    return [
+        ClaimRecord(**{k: (float(r[k]) if k in floats and r.get(k) not in (None, "") else r.get(k, ""))
+                       for k in fields})
+        for r in rows
+    ]
+
+
+#: Background colours of the verdicts in the HTML report.
+VERDICT_COLOURS = {"PASS": "#d4edda", "FAIL": "#f8d7da", "premise absent": "#fff3cd", "not run": "#e2e3e5",
+                   "diverged": "#e2e3e5"}
+
+
+def _html_row(r: ClaimRecord, figure_link: str) -> str:
+    cells = [
+        f'<span style="font-family:monospace" title="{html.escape(_summary(r))}">{html.escape(r.id)}</span>',
+        html.escape(r.kind),
+        f"<b>{html.escape(r.verdict)}</b>",
+        html.escape(_measured(r)),
+        html.escape(_margin(r)),
+        html.escape(_premise(r)),
+        f'<a href="{figure_link}">{html.escape(r.figure)}</a>',
+    ]
+    style = f' style="background:{VERDICT_COLOURS.get(r.verdict, "#ffffff")}"'
+    return f"<tr{style}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+def to_html(records: list[ClaimRecord], scale: str, figure_path: str) -> str:
+    """The ledger as HTML for the report's first page, one line per table row (reStructuredText's raw
+    block limits a line's length): the per-kind counts and, paper by paper, a table of its claims
+    coloured by verdict, each row linking its figure (``figure_path``: the figure's report path with
+    ``{figure}`` in it, e.g. ``results/quick/figures/{figure}.png``)."""
+    head = ("<tr><th>claim (what was measured: hover)</th><th>kind</th><th>verdict</th><th>measured</th>"
+            "<th>margin (s.e.)</th><th>premise</th><th>figure</th></tr>")
+    counts = "".join(f"<li>{html.escape(line[2:]).replace('**', '')}</li>" for line in kind_counts(records))
+    parts = [f"<p>Claims ledger at scale <code>{html.escape(scale)}</code>:</p><ul>{counts}</ul>"]
+    for key, rows in by_paper(records).items():
+        if not rows:
+            continue
+        paper = PAPERS[key]
+        links = {r.id: "javascript:app.showResultInfo('" + quote(figure_path.format(figure=r.figure)) + "')"
+                 for r in rows}
+        parts.append(
+            f"<h3>{html.escape(paper.title)} ({html.escape(paper.authors)} {paper.year})</h3>"
+            '<table class="ledger" border="1" cellpadding="3" '
+            'style="border-collapse:collapse;font-size:90%">'
+        )
+        parts += [head, *(_html_row(r, links[r.id]) for r in rows), "</table>"]
+    # Snakemake's report centres its main panel vertically: content taller than the window would lose
+    # its top, so the ledger scrolls in a box of its own
+    return "\n".join(['<div style="max-height:70vh;overflow:auto">', *parts, "</div>"])

@@ -446,3 +446,19 @@ def check_scale_needs(config: dict, scale: str, jobs: list[tuple[str, list[str]]
                         "to run them on the CPU (slow)")
     if problems:
         raise WorkflowConfigError(f"scale {scale} cannot start:\n  " + "\n  ".join(problems))
+
+
+def report_ledger_html(scale: str) -> str:
+    """The ledger of ``results/<scale>/claims.csv`` as one line of HTML for the report's first page
+    (:func:`rmtloss.ledger.to_html`), or a line saying there is none yet (or why it cannot be read)."""
+    from rmtloss.ledger import read_csv, to_html
+
+    path = Path(f"results/{scale}/claims.csv")
+    if not path.is_file():
+        return (f"<p>No claims ledger yet at scale <code>{scale}</code>: run the workflow, then the "
+                "report.</p>")
+    try:
+        return to_html(read_csv(str(path)), scale, f"results/{scale}/figures/{{figure}}.png")
+    except (OSError, ValueError, TypeError) as exc:
+        return (f"<p>The claims ledger {path} could not be read ({type(exc).__name__}); re-run rule "
+                "claims.</p>")

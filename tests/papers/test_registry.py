@@ -155,3 +155,20 @@ def test_a_record_without_a_premise_statistic_stops_the_ledger_naming_claim_file
     assert "claim outlier-shift-network" in proc.stderr and str(path) in proc.stderr
     assert "'kappa_median'" in proc.stderr
     assert not (out / "claims.csv").exists() and not (out / "claims.md").exists()
+
+
+def test_the_ledger_reads_back_and_renders_as_html_tables_per_paper(tmp_path):
+    """The report's first page: claims.csv read back into records, every paper's claims as a table whose
+    rows carry the verdict's colour and a link to the claim's figure in the report."""
+    from rmtloss.ledger import VERDICT_COLOURS, ledger, read_csv, to_csv, to_html
+
+    records = ledger([], "smoke")
+    path = tmp_path / "claims.csv"
+    path.write_text(to_csv(records))
+    back = read_csv(str(path))
+    assert [r.id for r in back] == [r.id for r in records] and all(r.verdict == "not run" for r in back)
+    page = to_html(back, "smoke", "results/smoke/figures/{figure}.png")
+    assert page.count("<table") == len({c.paper.key for c in CLAIMS.values()})
+    assert page.count(f'<tr style="background:{VERDICT_COLOURS["not run"]}">') == len(CLAIMS)
+    assert "showResultInfo('results/smoke/figures/spacing_ratios.png')" in page
+    assert max(len(line) for line in page.splitlines()) < 10000  # docutils' raw block line limit

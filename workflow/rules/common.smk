@@ -16,6 +16,7 @@ from rmtloss.workflow import (
     derive_scales,
     hydra_string,
     merge_overrides,
+    report_ledger_html,
     shape_data_dir,
     shell_args,
     sweep_args,
@@ -46,6 +47,8 @@ if _unknown:
     raise ValueError(f"config figures: unknown figure(s) {', '.join(_unknown)}; the papers declare "
                      f"{', '.join(FIGURES)} (rmtloss.papers)")
 CONFIG_DIGEST = config_digest(os.path.join(workflow.basedir, "config"))
+# the report's first page (workflow/report/workflow.rst) shows the ledger of the last run, when there is one
+config["_ledger_html"] = report_ledger_html(SCALE)
 
 
 wildcard_constraints:
