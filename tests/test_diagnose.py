@@ -66,3 +66,33 @@ def test_run_dir_and_weights_together_are_refused(trained, tmp_path):
     res = run_in_process("diagnose", f"run_dir={trained}", "weights=x.pt", out=tmp_path / "g")
     assert res.returncode == 2 and "invalid setting `run_dir`" in res.stderr
     assert not (tmp_path / "g").exists()
+
+
+def test_the_activation_count_and_the_memory_estimate_of_an_exact_hessian():
+    from rmtloss.hessian.exact import activation_count, exact_memory_gb
+    from rmtloss.nets import models
+
+    net = models.mlp([64, 10, 30, 10])  # Linear 10, ReLU 10, Linear 30, ReLU 30, Linear 10 per sample
+    assert activation_count(net, torch.zeros(1, 64)) == 90
+    # the measured peaks of 2026-12-06 (see the docstring) sit at or below the estimate
+    measured = [((1290, 90, 64, 64), 0.258), ((1290, 90, 256, None), 0.766), ((530, 1898, 64, 64), 0.606),
+                ((530, 1898, 256, 64), 0.917), ((530, 1898, 256, None), 5.962)]
+    for args, peak in measured:
+        assert peak <= exact_memory_gb(*args) <= 2.1 * peak, args
+    assert exact_memory_gb(530, 1898, 256, 64) < exact_memory_gb(530, 1898, 256, None)  # chunks bound it
+
+
+def test_a_network_at_initialisation_within_a_memory_budget_goes_by_lanczos_and_says_why(tmp_path):
+    """init=true diagnoses the model at its seeded random initialisation (no weights file); an exact path
+    whose estimated memory exceeds memory_gb is replaced by Lanczos/SLQ, and the page and the record
+    say why and that the network is at initialisation."""
+    res = run_in_process("diagnose", "init=true", "model.hidden=[8]", "memory_gb=0.001",
+                         "lanczos.num_steps=30", "lanczos.num_probes=1", "name=tiny", out=tmp_path / "d")
+    assert res.returncode == 0, res.stderr
+    got = json.loads((tmp_path / "d" / "diagnosis.json").read_text())
+    assert got["method"] == "lanczos/slq" and got["state"] == "at its random initialisation"
+    assert "above memory_gb = 0.001" in got["plan"] and "P = 610" in got["plan"]
+    page = (tmp_path / "d" / "diagnosis.html").read_text()
+    assert "Diagnosis of tiny, at its random initialisation" in page and "above memory_gb" in page
+    res = run_in_process("diagnose", out=tmp_path / "none")
+    assert res.returncode == 2 and "none of them" in res.stderr and "init=true" in res.stderr

@@ -303,7 +303,6 @@ class DiagnoseBatch:
 class DiagnoseLanczos:
     num_steps: int = entry(ge=2)
     num_probes: int = entry(ge=1)
-    batch_size: int = entry(ge=1)
 
 
 @dataclass
@@ -314,7 +313,12 @@ class DiagnoseConfig:
     weights: str | None = entry()
     name: str = entry()
     checkpoint: str = entry(choices=("init", "final"))
+    init: bool = entry()
+    seed: int = entry()
     exact_max_params: int = entry(ge=1)
+    memory_gb: float = entry(gt=0.0)
+    chunk_size: int | None = entry(ge=1)
+    full_batch_size: int = entry(ge=1)
     batch: DiagnoseBatch = section(DiagnoseBatch)
     lanczos: DiagnoseLanczos = section(DiagnoseLanczos)
     device: str = entry()

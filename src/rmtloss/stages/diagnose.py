@@ -63,17 +63,23 @@ def run_stage(name: str, overrides: list[str], out: Path) -> Path:
 
 
 def make_run(cfg: DictConfig, folder: Path) -> Path:
-    """A train-stage folder for ``cfg.model`` with the weights in ``cfg.weights`` on ``cfg.data``."""
-    path = Path(cfg.weights)
-    if not path.is_file():
-        raise InputError(f"missing weights file {path} (setting `weights`): give a saved state_dict")
+    """A train-stage folder for ``cfg.model`` on ``cfg.data`` with the weights in ``cfg.weights``, or its
+    seeded random initialisation (``init=true``, ``torch.manual_seed(seed)``)."""
     ds = data_mod.load(cfg.data)
-    net = models.build(cfg.model, ds.input_shape, ds.num_classes)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        net.load_state_dict(state.get("state_dict", state) if isinstance(state, dict) else state)
-    except Exception as exc:  # noqa: BLE001 - wrong file, wrong keys or shapes
-        raise InputError(f"cannot load {path} into the model of `model` ({exc})") from exc
+    if cfg.init:
+        torch.manual_seed(int(cfg.seed))
+        net = models.build(cfg.model, ds.input_shape, ds.num_classes)
+    else:
+        path = Path(cfg.weights)
+        if not path.is_file():
+            raise InputError(f"missing weights file {path} (setting `weights`): give a saved state_dict, or "
+                             "init=true for the network at its random initialisation")
+        net = models.build(cfg.model, ds.input_shape, ds.num_classes)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            net.load_state_dict(state.get("state_dict", state) if isinstance(state, dict) else state)
+        except Exception as exc:  # noqa: BLE001 - wrong file, wrong keys or shapes
+            raise InputError(f"cannot load {path} into the model of `model` ({exc})") from exc
     train_cfg = OmegaConf.create(
         {
             "model": OmegaConf.to_container(cfg.model, resolve=True),
@@ -85,6 +91,26 @@ def make_run(cfg: DictConfig, folder: Path) -> Path:
     return folder
 
 
+def plan(cfg: DictConfig, model: torch.nn.Module, x_one: torch.Tensor) -> tuple[bool, str]:
+    """Exact or Lanczos/SLQ, and why: the exact path only where P <= ``exact_max_params`` and the
+    estimated memory of its largest dense Hessian (the full-data one, in mini-batches of
+    ``full_batch_size``; :func:`rmtloss.hessian.exact.exact_memory_gb`) fits ``memory_gb``."""
+    from rmtloss.hessian.exact import activation_count, exact_memory_gb
+
+    p = models.num_params(model)
+    acts = activation_count(model, x_one)
+    batch = max(int(cfg.batch.size), int(cfg.full_batch_size))
+    need = exact_memory_gb(p, acts, batch, cfg.chunk_size)
+    head = (f"P = {p}, {acts} activations per sample: an exact Hessian of {batch} samples in chunks of "
+            f"{cfg.chunk_size or 'all'} products needs about {need:.2f} GB")
+    if p > int(cfg.exact_max_params):
+        return False, f"{head}; P is above exact_max_params = {cfg.exact_max_params}: Lanczos/SLQ"
+    if need > float(cfg.memory_gb):
+        return False, (f"{head}, above memory_gb = {cfg.memory_gb:g}: Lanczos/SLQ (lower chunk_size or "
+                       "full_batch_size, or raise memory_gb, for the exact path)")
+    return True, f"{head}, within memory_gb = {cfg.memory_gb:g}: exact"
+
+
 def _spectra(cfg: DictConfig, run_dir: Path, out: Path, *extra: str) -> Path:
     base = [
         f"run_dir={run_dir}",
@@ -94,6 +120,7 @@ def _spectra(cfg: DictConfig, run_dir: Path, out: Path, *extra: str) -> Path:
         f"batch.size={cfg.batch.size}",
         f"batch.count={cfg.batch.count}",
         "batch.seed=0",
+        f"chunk_size={'null' if cfg.chunk_size is None else int(cfg.chunk_size)}",
     ]
     return run_stage("spectra", [*base, *extra], out)
 
@@ -111,7 +138,7 @@ def exact_path(cfg: DictConfig, run_dir: Path, out: Path) -> dict[str, Any]:
         out / "spectrum_full",
         "method=exact",
         "batch.full=true",
-        f"batch.size={cfg.lanczos.batch_size}",
+        f"batch.size={cfg.full_batch_size}",
     )
     with np.load(full / "eigenvalues.npz") as f:
         det = detect_outliers(f["eigenvalues"][0])
@@ -126,7 +153,7 @@ def exact_path(cfg: DictConfig, run_dir: Path, out: Path) -> dict[str, Any]:
 def operator_path(cfg: DictConfig, run_dir: Path, out: Path) -> dict[str, Any]:
     """An SLQ density and its global fits, the outliers among converged Ritz values."""
     lz = cfg.lanczos
-    full = ["batch.full=true", f"batch.size={lz.batch_size}", f"lanczos.num_steps={lz.num_steps}"]
+    full = ["batch.full=true", f"batch.size={cfg.full_batch_size}", f"lanczos.num_steps={lz.num_steps}"]
     density = _spectra(
         cfg, run_dir, out / "density", "method=slq", *full, f"lanczos.num_probes={lz.num_probes}"
     )
@@ -179,6 +206,8 @@ def _row(name: str, value: str, reference: str) -> str:
 def page(title: str, s: dict[str, Any], figures: list[str]) -> str:
     """The HTML page: a table of numbers with their references, then the figures."""
     rows = [_row("parameters P", str(s["num_params"]), f"method: {s['method']}")]
+    if "plan" in s:
+        rows.append(_row("why this method", s["plan"], f"network: {s.get('source', '')}"))
     if "ratios" in s:
         r = s["ratios"]
         rows.append(
@@ -220,15 +249,18 @@ def page(title: str, s: dict[str, Any], figures: list[str]) -> str:
 
 def work(cfg: DictConfig, out: Path) -> tuple[int, str]:
     """Run the diagnostics and write ``diagnosis.html`` and ``diagnosis.json``."""
+    given = [k for k in ("run_dir", "weights", "init") if cfg[k]]
     require(
-        bool(cfg.run_dir) != bool(cfg.weights),
+        len(given) == 1,
         "run_dir",
-        "give run_dir=<train folder>, or weights=<state_dict file> with model=... data=..., not both",
+        "give one of run_dir=<train folder>, weights=<state_dict file> (with model=... data=...) or "
+        f"init=true (the model at its random initialisation); got {', '.join(given) or 'none of them'}",
     )
     run_dir = Path(cfg.run_dir) if cfg.run_dir else make_run(cfg, out / "run")
-    _, model, _ = load_trained(run_dir, cfg.checkpoint, torch.float64, torch.device("cpu"))
+    _, model, ds = load_trained(run_dir, cfg.checkpoint, torch.float64, torch.device("cpu"))
     num_params = models.num_params(model)
-    exact = num_params <= int(cfg.exact_max_params)
+    exact, why = plan(cfg, model, ds.split("train")[0][:1])
+    log.info("diagnose: %s", why)
     res = (exact_path if exact else operator_path)(cfg, run_dir, out)
     figures = []
     for fig, key in (("spacing_ratios", "local"), ("global_density_fits", "fits")):
@@ -240,8 +272,11 @@ def work(cfg: DictConfig, out: Path) -> tuple[int, str]:
             )
             figures.append(f"figures/{fig}.png")
     s = summary(res, num_params, exact)
+    state = ("at its random initialisation" if cfg.init or cfg.checkpoint == "init"
+             else "with the given weights" if cfg.weights else "trained")
+    s.update(state=state, plan=why, source=str(cfg.weights or cfg.run_dir or f"init, seed {cfg.seed}"))
     write_json(out / "diagnosis.json", s)
-    write_text(out / "diagnosis.html", page(f"Diagnosis of {cfg.name} ({run_dir})", s, figures))
+    write_text(out / "diagnosis.html", page(f"Diagnosis of {cfg.name}, {state}", s, figures))
     if "ratios" in s:
         log.info(
             "<r~> = %.4f [%.4f, %.4f] (GOE %.4f, Poisson %.4f)",
