@@ -293,8 +293,8 @@ def concentration(e_q: np.ndarray, energy: float) -> np.ndarray:
 
 
 def second_order_shift(vals: np.ndarray, vecs: np.ndarray, e_q: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Second-order perturbation theory for the eigenvalues ``vals[idx]`` of H under H + E:
-    :math:`q_i^T E q_i + \\sum_{j \ne i} (q_j^T E q_i)^2 / (\theta_i - \\lambda_j)`, with ``e_q`` = E q_i
+    r"""Second-order perturbation theory for the eigenvalues ``vals[idx]`` of H under H + E:
+    :math:`q_i^T E q_i + \sum_{j \ne i} (q_j^T E q_i)^2 / (\theta_i - \lambda_j)`, with ``e_q`` = E q_i
     (P x k); holds whatever the noise's concentration while the overlaps stay high (reported beside
     the free-convolution prediction, CLAIMS.md v3)."""
     coef = vecs.T @ e_q  # (P, k): q_j^T E q_i
@@ -386,8 +386,9 @@ def _complement_law(
     Hessians (CLAIMS.md, ``local-law-network``): there H_b = H = 0 exactly, so the isotropic model
     H_b = A + sX cannot hold. The null space is that of H^2 + sum_b H_b^2 (``square`` holds the
     sum over batches); a second pass over the same seeded batches projects each H_b onto the
-    complement Q, estimates s^2 = mean ||Q^T (H_b - H) Q v||^2 there (random unit v) and forms the
-    damped-inverse quadratic forms of Q^T u."""
+    complement Q, estimates s^2 = mean ||Q^T (H_b - H) Q v||^2 there (random unit v), the premise's
+    noise concentration along the top eigenvectors of Q^T H Q (with the exact tr(E^2), this path
+    being dense) and forms the damped-inverse quadratic forms of Q^T u."""
     c, b = cfg.network, int(cfg.network.local_law_batch)
     mv, mvec = np.linalg.eigh(full @ full + square)
     q = mvec[:, mv > NULL_TOL * mv[-1]]
