@@ -172,3 +172,12 @@ def test_the_ledger_reads_back_and_renders_as_html_tables_per_paper(tmp_path):
     assert page.count(f'<tr style="background:{VERDICT_COLOURS["not run"]}">') == len(CLAIMS)
     assert "showResultInfo('results/smoke/figures/spacing_ratios.png')" in page
     assert max(len(line) for line in page.splitlines()) < 10000  # docutils' raw block line limit
+
+
+def test_a_claims_margin_is_its_worst_sets_and_unknown_when_any_set_has_no_standard_error():
+    from rmtloss.papers._registry import worst_margin
+
+    assert worst_margin([3.0, -1.5, 2.0]) == -1.5
+    nan = float("nan")
+    for margins in ([nan, 2.0], [2.0, nan], []):  # min() alone would depend on the NaN's place
+        assert worst_margin(margins) != worst_margin(margins)  # NaN

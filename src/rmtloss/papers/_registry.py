@@ -251,6 +251,14 @@ def margin_in_se(value: float, threshold: float, se: float, *, above: bool) -> f
     return (value - threshold) / se if above else (threshold - value) / se
 
 
+def worst_margin(margins: list[float]) -> float:
+    """A claim's margin over its sets: the smallest, NaN when there is none or any set has no s.e.
+    (a plain ``min`` would depend on where a NaN stands)."""
+    import math
+
+    return min(margins) if margins and all(math.isfinite(m) for m in margins) else float("nan")
+
+
 def claim(
     cid: str,
     of: Paper,

@@ -13,7 +13,17 @@ import math
 
 import numpy as np
 
-from rmtloss.papers._registry import NotRun, Outcome, Stats, claim, figure, margin_in_se, paper, set_name
+from rmtloss.papers._registry import (
+    NotRun,
+    Outcome,
+    Stats,
+    claim,
+    figure,
+    margin_in_se,
+    paper,
+    set_name,
+    worst_margin,
+)
 from rmtloss.rmt.laws import MEAN_RTILDE
 
 APPEARANCE = paper(
@@ -153,7 +163,7 @@ def _goe_ratios(sets: list[Stats], what: str) -> Outcome | NotRun:
             f"{s['ratios']['ci_high']:.4f}]"
             for s in sets
         ),
-        margin=min(margins),
+        margin=worst_margin(margins),
     )
 
 
@@ -191,7 +201,7 @@ def ratios_fulldata(stats: list[Stats]) -> Outcome | NotRun:
         "; ".join(
             f"{set_name(s)}: {s['ratios']['mean']:.4f} from {s['ratios']['n_ratios']} ratios" for s in sets
         ),
-        margin=min(_band_margin(s["ratios"]["mean"], _ratio_se(s), FULL_DATA_BAND) for s in sets),
+        margin=worst_margin([_band_margin(s["ratios"]["mean"], _ratio_se(s), FULL_DATA_BAND) for s in sets]),
     )
 
 
@@ -302,7 +312,7 @@ def unfolded_wigner(stats: list[Stats]) -> Outcome | NotRun:
             for s in sets
         )
         + _emulation(stats),
-        margin=min(margins) if all(math.isfinite(m) for m in margins) else float("nan"),
+        margin=worst_margin(margins),
         premise=UNFOLD_PREMISE,
         premise_measured=share,
         premise_ok=share >= 0.5,
@@ -365,7 +375,7 @@ def zero_mass(stats: list[Stats]) -> Outcome | NotRun:
             for (k, v), s in zip(shares.items(), trained, strict=True)
         )
         + (f"; {', '.join(bounds)}" if bounds else ""),
-        margin=min(margins) if all(math.isfinite(m) for m in margins) else float("nan"),
+        margin=worst_margin(margins),
     )
 
 
@@ -489,7 +499,7 @@ def exp_returns(stats: list[Stats]) -> Outcome | NotRun:
             f"the power law fits better (RSS {ref['power']['rss']:.3g} against the exponential's "
             f"{ref['exp']['rss']:.3g})."
         ),
-        margin=min(margins) if all(math.isfinite(m) for m in margins) else float("nan"),
+        margin=worst_margin(margins),
     )
 
 

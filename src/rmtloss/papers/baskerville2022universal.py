@@ -14,7 +14,17 @@ import math
 
 import numpy as np
 
-from rmtloss.papers._registry import NotRun, Outcome, Stats, claim, figure, margin_in_se, paper, run_name
+from rmtloss.papers._registry import (
+    NotRun,
+    Outcome,
+    Stats,
+    claim,
+    figure,
+    margin_in_se,
+    paper,
+    run_name,
+    worst_margin,
+)
 
 UNIVERSAL = paper(
     "baskerville2022universal",
@@ -366,7 +376,7 @@ def local_law_network(stats: list[Stats]) -> Outcome | NotRun:
         + f"; isotropic version (reported): {iso.measured:.4f}; kappa (largest median) "
         + ", ".join(f"{run_name(n)} {k:.3g}" for n, k in zip(done, kappas, strict=True)),
         f"{decided.detail}; {dims}; isotropic on the whole space: {iso.detail}",
-        margin=min(margins) if margins and all(math.isfinite(m) for m in margins) else float("nan"),
+        margin=worst_margin(margins),
         premise=f"batch noise delocalised along the top {PREMISE_TOP} eigenvectors of H off the common null "
         f"space: median kappa <= {KAPPA_MAX:g} (the number: the smallest over networks of the "
         f"largest median)",

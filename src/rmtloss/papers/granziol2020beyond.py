@@ -12,7 +12,17 @@ import math
 
 import numpy as np
 
-from rmtloss.papers._registry import NotRun, Outcome, Stats, claim, figure, margin_in_se, paper, set_name
+from rmtloss.papers._registry import (
+    NotRun,
+    Outcome,
+    Stats,
+    claim,
+    figure,
+    margin_in_se,
+    paper,
+    set_name,
+    worst_margin,
+)
 
 BEYOND = paper(
     "granziol2020beyond",
@@ -116,11 +126,6 @@ def _se(s: Stats, key: str) -> float:
     return float(s.get("bootstrap", {}).get(key, float("nan")))
 
 
-def _worst_margin(margins: list[float]) -> float:
-    """The claim's margin: that of its worst (smallest-margin) spectrum, NaN if any is unknown."""
-    return min(margins) if margins and all(math.isfinite(m) for m in margins) else float("nan")
-
-
 @claim(
     "global-not-rmt",
     BEYOND,
@@ -146,7 +151,7 @@ def global_not_rmt(stats: list[Stats]) -> Outcome | NotRun:
         )
     ks = {set_name(s): s["best_rmt_atom"]["ks"] for s in deciding}
     worst = min(ks, key=ks.get)
-    margin = _worst_margin(
+    margin = worst_margin(
         [
             margin_in_se(s["best_rmt_atom"]["ks"], GLOBAL_KS, _se(s, "se_rmt_atom"), above=True)
             for s in deciding
@@ -212,7 +217,7 @@ def product_percolated_fit(stats: list[Stats]) -> Outcome | NotRun:
         return NotRun("no deep network's spectrum (logistic regression is reported, not deciding)")
     gap = {set_name(s): _family_ks(s) - s["best_rmt_atom"]["ks"] for s in deciding}
     worst = max(gap, key=gap.get)
-    margin = _worst_margin(
+    margin = worst_margin(
         [
             margin_in_se(g, 0.0, _se(s, "se_gap"), above=False)
             for g, s in zip(gap.values(), deciding, strict=True)

@@ -25,6 +25,7 @@ from rmtloss.rmt.local_stats import (
     pooled_unfold,
     shape_levels,
     spacing_ratios,
+    unfold_each,
     unfold_spectrum,
     unfolding_control,
     zero_fraction,
@@ -36,4 +37,5 @@ __all__ = ["ENSEMBLES", "MEAN_RTILDE", "MIN_UNFOLD_LEVELS", "SHAPE_LEVELS", "boo
            "goe_eigenvalues", "ks_distance", "ks_rtilde", "ks_spacing", "mean_min_ratio",
            "per_spectrum_unfold",
            "poisson_points", "pooled_unfold", "ratio_density", "rtilde_cdf", "spacing_cdf",
-           "spacing_density", "spacing_ratios", "superpose", "unfold_spectrum", "zero_fraction"]
+           "spacing_density", "spacing_ratios", "superpose", "unfold_each",
+           "unfold_spectrum", "zero_fraction"]

@@ -223,12 +223,19 @@ def unfold_spectrum(eigenvalues: np.ndarray, trim: float = 0.1, levels_per_knot:
     return s / s.mean()
 
 
+def unfold_each(
+    spectra: Sequence[np.ndarray], zero_cut: float | None = 1e-10, trim: float = 0.1
+) -> list[np.ndarray]:
+    """Spacings of every spectrum unfolded on its own (:func:`unfold_spectrum`), zero modes dropped
+    (or kept with ``zero_cut=None``), one array per spectrum (what a bootstrap over spectra resamples)."""
+    return [unfold_spectrum(drop_zero_modes(ev, zero_cut), trim) for ev in spectra]
+
+
 def per_spectrum_unfold(
     spectra: Sequence[np.ndarray], zero_cut: float | None = 1e-10, trim: float = 0.1
 ) -> np.ndarray:
-    """Spacings of every spectrum unfolded on its own (:func:`unfold_spectrum`), zero modes dropped
-    (or kept with ``zero_cut=None``), pooled."""
-    return np.concatenate([unfold_spectrum(drop_zero_modes(ev, zero_cut), trim) for ev in spectra])
+    """The spacings of :func:`unfold_each`, pooled."""
+    return np.concatenate(unfold_each(spectra, zero_cut, trim))
 
 
 #: Levels between the nodes of the smoothed counting function that shapes the unfolding control (a
@@ -263,11 +270,10 @@ def goe_unit_levels(n: int, rng: np.random.Generator) -> np.ndarray:
     """n GOE eigenvalues unfolded by the semicircle's distribution function (radius 2 x their RMS):
     levels of mean spacing 1 on [0, n) with GOE local statistics."""
     from rmtloss.rmt.ensembles import goe
+    from rmtloss.rmt.global_laws import semicircle_cdf
 
     ev = np.linalg.eigvalsh(goe(n, rng))
-    r = 2 * np.sqrt(np.mean(ev**2))
-    u = np.clip(ev / r, -1.0, 1.0)
-    return n * (0.5 + (u * np.sqrt(1 - u**2) + np.arcsin(u)) / np.pi)
+    return n * semicircle_cdf(ev, 0.0, 2 * float(np.sqrt(np.mean(ev**2))))
 
 
 def unfolding_control(

@@ -111,9 +111,7 @@ def local_statistics(sp: ExactSpectra, cfg: DictConfig) -> tuple[dict[str, Any],
     }
     samples: dict[str, Any] = {"r": r, "cutoffs": cutoffs, "zero_fraction": zero}
     if min(kept) >= rmt.MIN_UNFOLD_LEVELS:
-        groups_s = [
-            rmt.unfold_spectrum(rmt.drop_zero_modes(ev, cfg.zero_cut), cfg.unfold_trim) for ev in spectra
-        ]
+        groups_s = rmt.unfold_each(spectra, cfg.zero_cut, cfg.unfold_trim)
         each = np.concatenate(groups_s)
         control = {
             kind: rmt.unfolding_control(spectra, cfg.zero_cut, cfg.unfold_trim, cfg.control_seed, kind)
