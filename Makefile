@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 SCALE  ?= quick
+TAG    ?=
+# a variant beside the baseline: make reproduce SCALE=quick TAG=lr01 (results/quick-lr01/)
+RESULTS := $(SCALE)$(if $(TAG),-$(TAG))
 CORES  ?= all
 
 .PHONY: reproduce test lint venv clean-smoke
@@ -24,8 +27,8 @@ reproduce: venv
 		&& ! pgrep -f "[p]ython[0-9.]* -m [s]nakemake" >/dev/null; then \
 		echo "removing a stale Snakemake lock (no Snakemake process is running)"; \
 		$(BIN)/snakemake --unlock --config scale=$(SCALE); fi
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores $(CORES) --config scale=$(SCALE)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --config scale=$(SCALE) --report results/$(SCALE)/report.html
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores $(CORES) --config scale=$(SCALE) tag=$(TAG)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --config scale=$(SCALE) tag=$(TAG) --report results/$(RESULTS)/report.html
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks

@@ -43,6 +43,7 @@ class Refusal:
 
     returncode: int
     stderr: str
+    stdout: str = ""
 
 
 def run_in_process(stage: str, *overrides: str, out: Path) -> Refusal:
@@ -61,13 +62,13 @@ def run_in_process(stage: str, *overrides: str, out: Path) -> Refusal:
         return Refusal(1, f"{exc} {exc.__cause__ or ''}")
     import torch
 
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), torch.random.fork_rng(devices=[]):  # a stage may seed torch
-        try:
+    err, text = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(text), torch.random.fork_rng(devices=[]):
+        try:  # (a stage may seed torch)
             app.run(cfg, out)
         except SystemExit as exc:
-            return Refusal(int(exc.code), err.getvalue())
-    return Refusal(0, err.getvalue())
+            return Refusal(int(exc.code), err.getvalue(), text.getvalue())
+    return Refusal(0, err.getvalue(), text.getvalue())
 
 
 @pytest.fixture(scope="session")

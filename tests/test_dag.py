@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from slurm_cluster import single_node_cluster
 
 from conftest import REPO, job_counts, snakemake
@@ -110,6 +111,25 @@ def test_an_override_reruns_exactly_the_affected_jobs(smoke):
     assert re.search(r"rule train:.*?wildcards: scale=smoke, run=mlp", out, re.S)
     train_cmd = next(line for line in out.splitlines() if "-m rmtloss.train" in line)
     assert "optimizer.lr=0.02" in train_cmd and "model=mlp" in train_cmd
+
+
+def test_a_tagged_override_is_a_variant_beside_the_finished_baseline(smoke):
+    """With a tag the override's whole scale goes to results/smoke-<tag>/ (every job, none of the
+    baseline's outputs touched); the baseline still has nothing to do."""
+    proc = snakemake(smoke, "-n", "-p", "--config", "scale=smoke", "tag=lr02",
+                     "overrides={mlp: [optimizer.lr=0.02]}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    targets = set(re.findall(r"output: (\S+)", out))
+    assert targets and all(t.startswith("results/smoke-lr02/") for t in targets)
+    runs = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["scales"]["smoke"]["networks"]
+    assert job_counts(out)["train"] == len(runs)
+    trains = [line for line in out.splitlines() if "-m rmtloss.train" in line]
+    assert "optimizer.lr=0.02" in next(line for line in trains if "runs/mlp/train" in line)
+    others = [line for line in trains if "runs/mlp/train" not in line]
+    assert others and not any("optimizer.lr=0.02" in line for line in others)
+    base = snakemake(smoke, "-n", "--config", "scale=smoke")
+    assert "Nothing to be done" in base.stdout + base.stderr
 
 
 def test_one_figure_needs_only_its_jobs(tmp_path):

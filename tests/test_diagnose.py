@@ -32,14 +32,20 @@ def test_exact_and_operator_paths_agree_on_the_outliers_and_write_the_page(train
     assert a["num_params"] == b["num_params"] == 610
     r = a["ratios"]
     assert r["ci_low"] <= r["mean"] <= r["ci_high"] and r["goe"] == 0.5307 and "ratios" not in b
-    assert {"semicircle", "marchenko_pastur", "best_rmt"} <= set(a["fits"])
-    assert 0 <= a["fits"]["semicircle"] <= 1
+    assert {"semicircle", "marchenko_pastur", "best_rmt_atom"} <= set(a["fits"])
+    assert 0 <= a["fits"]["semicircle"]["ks"] <= 1 and 0 <= a["fits"]["semicircle"]["zero_weight"] <= 1
+    # one outlier count everywhere: the fits remove the outliers the page reports
+    for got in (a, b):
+        assert got["outliers_removed"] == got["outliers"]["count"] and got["failed"] == []
     # the converged top Ritz values of the full-data Hessian are its exact top eigenvalues
     top = min(3, a["outliers"]["count"], b["outliers"]["count"])
     assert top >= 1
     np.testing.assert_allclose(b["outliers"]["values"][:top], a["outliers"]["values"][:top], rtol=1e-8)
     page = (tmp_path / "exact" / "diagnosis.html").read_text()
     assert "GOE 0.5307, Poisson 0.3863" in page and "figures/spacing_ratios.png" in page
+    assert f"the same {a['outliers']['count']} removed from each spectrum" in page
+    # the console summary: lines of text, not a dict
+    assert "mean spacing ratio <r~> = " in exact.stdout and "{" not in exact.stdout
     assert (tmp_path / "exact" / "figures" / "spacing_ratios.png").is_file()
     assert (tmp_path / "ops" / "figures" / "global_density_fits.png").is_file()
 
@@ -96,3 +102,36 @@ def test_a_network_at_initialisation_within_a_memory_budget_goes_by_lanczos_and_
     assert "Diagnosis of tiny, at its random initialisation" in page and "above memory_gb" in page
     res = run_in_process("diagnose", out=tmp_path / "none")
     assert res.returncode == 2 and "none of them" in res.stderr and "init=true" in res.stderr
+
+
+def test_a_failed_step_keeps_the_finished_ones_and_names_the_setting(trained, tmp_path):
+    """Three Lanczos steps at tol 1e-12 converge no Ritz value: the outlier step fails naming
+    lanczos.num_steps, the SLQ density and its fits are still done, the page shows them and the
+    failure, and the stage exits 2."""
+    res = run_in_process("diagnose", f"run_dir={trained}", "exact_max_params=10", "lanczos.num_steps=3",
+                         "lanczos.tol=1e-12", "lanczos.num_probes=1", out=tmp_path / "d")
+    assert res.returncode == 2, res.stderr
+    assert "1 step(s) failed (outliers)" in res.stderr and "diagnosis.html" in res.stderr
+    got = json.loads((tmp_path / "d" / "diagnosis.json").read_text())
+    assert [f["step"] for f in got["failed"]] == ["outliers"]
+    assert "lanczos.num_steps" in got["failed"][0]["error"] and "outliers" not in got
+    assert "semicircle" in got["fits"] and got["outliers_removed"] == 10  # the number of classes
+    page = (tmp_path / "d" / "diagnosis.html").read_text()
+    assert "outliers failed" in page and "lanczos.num_steps" in page and "global_density_fits.png" in page
+    assert "one start vector" in page  # one probe: warned
+    assert (tmp_path / "d" / "provenance.json").is_file() and (tmp_path / "d" / "config.yaml").is_file()
+
+
+def test_degenerate_fits_are_warned_and_sound_ones_are_not():
+    from rmtloss.stages.diagnose import fit_warnings
+
+    def fit(w, boundary=False):
+        return {"law": "mp", "ks": 0.01, "on_boundary": boundary, "params": {"zero_weight": w}}
+
+    sound = {"method": "exact", "best_rmt_atom": fit(0.3), "best_product_deep": fit(0.0)}
+    assert fit_warnings(sound, num_probes=1) == []
+    bad = {"method": "slq", "best_rmt_atom": fit(0.9988), "best_percolated": fit(0.2, boundary=True)}
+    warned = fit_warnings(bad, num_probes=1)
+    assert len(warned) == 3 and "weight 0.9988 on the zero atom" in warned[0]
+    assert "edge of its grid" in warned[1] and "one start vector" in warned[2]
+    assert len(fit_warnings(bad, num_probes=4)) == 2

@@ -9,7 +9,9 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import REPO
@@ -67,3 +69,32 @@ def test_a_wheel_installed_without_the_checkout_reads_the_configs_it_ships(tmp_p
     proc = _python(["-m", "rmtloss.train", "--cfg", "job"], cwd=elsewhere,
                    env_extra={"PYTHONPATH": str(site)})
     assert proc.returncode == 0 and yaml.safe_load(proc.stdout)["model"]["name"] == "mlp", proc.stderr[-2000:]
+
+
+def test_the_console_command_lists_claims_and_figures_and_places_targets():
+    """`rmtloss claims` lists every claim, `rmtloss figures` every figure with its target, and a target
+    written after --config is refused in one line that says where targets go."""
+    from rmtloss.cli import claims_table, figures_table, main, snakemake_args
+    from rmtloss.papers import CLAIMS, FIGURES
+
+    lines = claims_table()
+    assert all(any(f"  {cid} " in line for line in lines) for cid in CLAIMS)
+    assert len(claims_table("granziol2022damping")) == 1 + sum(
+        c.paper.key == "granziol2022damping" for c in CLAIMS.values())
+    assert [line.split()[0] for line in figures_table()] == list(FIGURES)
+    assert "results/quick/figures/zero_mass.pdf" in next(x for x in figures_table() if "zero_mass" in x)
+    ok = ["results/smoke/claims.csv", "--config", "scale=smoke", "tag=x", "--cores", "2"]
+    assert snakemake_args(ok) == ok
+    with pytest.raises(SystemExit, match="put targets before --config"):
+        snakemake_args(["--config", "scale=smoke", "results/smoke/claims.csv"])
+    with pytest.raises(SystemExit, match="no paper 'nope'"):
+        main(["claims", "--paper", "nope"])
+
+
+def test_the_console_command_is_installed(repo):
+    exe = Path(sys.executable).parent / "rmtloss"
+    proc = subprocess.run([str(exe), "claims"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "ratios-goe" in proc.stdout, proc.stderr
+    proc = subprocess.run([str(exe), "run", "-n", "--config", "scale=smoke", "results/smoke/claims.csv"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 1 and proc.stderr.strip().count("\n") == 0 and "before --config" in proc.stderr

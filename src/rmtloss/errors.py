@@ -26,6 +26,14 @@ def require(condition: bool, setting: str, message: str) -> None:
         raise ConfigError(setting, message)
 
 
+class Incomplete(InputError):
+    """Some steps of a multi-step stage failed after others finished: their outputs are kept.
+
+    The stage records its config and provenance beside the partial outputs and exits 2 with this
+    message (``rmtloss.stages.diagnose`` writes its page first, with the failures on it).
+    """
+
+
 class UpstreamDiverged(InputError):
     """An input comes from a training run whose loss became NaN or infinite.
 

@@ -303,6 +303,7 @@ class DiagnoseBatch:
 class DiagnoseLanczos:
     num_steps: int = entry(ge=2)
     num_probes: int = entry(ge=1)
+    tol: float = entry(gt=0.0)
 
 
 @dataclass

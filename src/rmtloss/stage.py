@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import numbers
 import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -29,7 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from rmtloss import schema
 from rmtloss._io import write_json, write_npz, write_text
-from rmtloss.errors import ConfigError, InputError, UpstreamDiverged
+from rmtloss.errors import ConfigError, Incomplete, InputError, UpstreamDiverged
 from rmtloss.papers import task_name, tasks_of
 from rmtloss.provenance import provenance
 
@@ -101,6 +102,13 @@ def task_runner(stage_name: str, task: str, runners: Mapping[str, Callable]) -> 
     return name, runners[name]
 
 
+def scalars(stats: Mapping[str, Any]) -> str:
+    """A record's scalar entries as ``key=value`` text, one per item (for a stage's log line)."""
+    kept = {k: v for k, v in stats.items() if isinstance(v, numbers.Number | str)}
+    return ", ".join(f"{k}={v:.6g}" if isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral)
+                     else f"{k}={v}" for k, v in kept.items())
+
+
 def write_record(out_dir: Path, kind: str, stats: dict, samples: dict) -> None:
     """Write an analysis record: ``samples.npz`` and then ``stats.json`` holding ``kind`` (the task)."""
     write_npz(out_dir / "samples.npz", **samples)
@@ -119,33 +127,43 @@ def _remove_if_empty(folder: Path) -> None:
         folder.rmdir()  # fails, and is left alone, when the folder holds anything
 
 
+def _record(cfg: DictConfig, out_dir: Path, seed: int | None, device: str, name: str) -> None:
+    """The resolved config and the provenance beside a stage's outputs."""
+    write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    write_json(out_dir / "provenance.json", provenance(seed=seed, device=device, stage=name))
+    log.info("%s: outputs in %s", name, out_dir)
+
+
 def stage(name: str, config_name: str, work: Work, diverged: OnDiverged | None = None
           ) -> Callable[[], None]:
     """Wrap ``work`` as a Hydra app that records config and provenance beside its outputs.
 
     The config is typed by its schema (:mod:`rmtloss.schema`) and its ranges are checked before
     ``work`` runs. The returned app also carries ``run(cfg, out_dir)`` (what the app does with a
-    composed config, exiting with status 2 and a message on bad input) and ``config_name``, so a
-    composed config can be run in this process (the tests do).
+    composed config, exiting with status 2 and a message on bad input, or raising the error with
+    ``raise_errors=True``) and ``config_name``, so a composed config can be run in this process (the
+    tests and the diagnosis do).
     """
     schema.register()
 
-    def run(cfg: DictConfig, out_dir: Path) -> None:
+    def run(cfg: DictConfig, out_dir: Path, raise_errors: bool = False) -> None:
         try:
             schema.check(cfg)
             seed, device = work(cfg, out_dir)
         except (ConfigError, InputError) as exc:
             if not (isinstance(exc, UpstreamDiverged) and diverged is not None):
-                print(f"rmtloss.{name}: {exc}", file=sys.stderr)
                 _remove_if_empty(out_dir)
+                if raise_errors:  # a caller that keeps going (the diagnosis, step by step)
+                    raise
+                print(f"rmtloss.{name}: {exc}", file=sys.stderr)
+                if isinstance(exc, Incomplete) and is_writer():  # partial outputs say what made them
+                    _record(cfg, out_dir, None, "cpu", name)
                 sys.exit(2)
             log.warning("%s: recording a diverged run: %s", name, exc)
             diverged(cfg, out_dir, exc.record)
             seed, device = None, "cpu"
         if is_writer():  # not a data-parallel rank other than 0 (rmtloss.hessian.distributed)
-            write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
-            write_json(out_dir / "provenance.json", provenance(seed=seed, device=device, stage=name))
-            log.info("%s: outputs in %s", name, out_dir)
+            _record(cfg, out_dir, seed, device, name)
         dist = sys.modules.get("torch.distributed")
         if dist is not None and dist.is_initialized():
             dist.destroy_process_group()

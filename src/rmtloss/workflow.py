@@ -4,6 +4,7 @@ command line composed against the stage schemas)."""
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
@@ -244,6 +245,28 @@ def check_config(config: dict, schema: dict) -> None:
     if error.validator == "enum":
         hint = f"{_nearest(str(error.instance), error.validator_value)}"
     raise WorkflowConfigError(f"config {where}: {error.message}{hint}")
+
+
+def tagged_scale(config: dict) -> str:
+    """The name of the results folder this run writes: the scale, or ``<scale>-<tag>`` with a ``tag``.
+
+    A tag makes a variant beside the baseline: a copy of the scale's entries registered in place under
+    ``<scale>-<tag>`` (so ``results/<scale>-<tag>/`` holds its own runs, records, figures and ledger,
+    and the baseline's ``results/<scale>/`` is left as it was). The ``overrides`` then change the
+    variant only.
+
+    Raises:
+        WorkflowConfigError: the tagged name is a scale of its own already.
+    """
+    scale, tag = config["scale"], config.get("tag") or ""
+    if not tag:
+        return scale
+    name = f"{scale}-{tag}"
+    if name in config["scales"]:
+        raise WorkflowConfigError(f"config tag: '{name}' is a scale of config/config.yaml already; "
+                                  "choose another tag")
+    config["scales"][name] = copy.deepcopy(config["scales"][scale])
+    return name
 
 
 def check_run_ids(config: dict, scale: str) -> None:

@@ -217,3 +217,12 @@ def test_float32_sets_emulate_the_authors_pipeline_and_never_decide():
     assert got.verdict == "PASS"
     assert "emulated authors' pipeline mlp/hessian_final_float32 (float32, 12 exact zeros" in got.detail
     assert "cut at 0 0.300" in got.detail and "cut at 1e-20 0.020" in got.detail
+
+
+def test_a_network_of_your_own_is_reported_and_never_decides_ratios_goe():
+    """The smoke scale's two_moons example (model=custom) is no network of the paper: a Poisson-like
+    set of it leaves ratios-goe's verdict alone and is named in the row as reported."""
+    own = _set(0.39, ci_low=0.37, model="custom")
+    got = row("ratios-goe", [_set(), own])
+    assert got.verdict == "PASS" and "reported, not deciding (a network of your own): custom" in got.detail
+    assert row("ratios-goe", [_set(), _set(0.39, ci_low=0.37, model="cnn")]).verdict == "FAIL"  # the control

@@ -31,3 +31,23 @@ rule claims:
         "python -m rmtloss.claims scale={wildcards.scale} '{params.inputs}' "
         "out=results/{wildcards.scale}/claims {params.about} "
         "hydra.run.dir={params.outdir} > {log} 2>&1"
+
+
+# every scale's ledger side by side (rmtloss.summary); re-run whenever this scale's ledger changes
+rule summary:
+    input:
+        f"results/{SCALE}/claims.csv",
+    output:
+        md="results/summary.md",
+        png=report("results/summary.png", caption="../report/summary.rst", category="Claims"),
+        pdf="results/summary.pdf",
+    log:
+        "results/logs/summary.log",
+    conda:
+        "../envs/rmtloss.yaml"
+    threads: 1
+    resources:
+        runtime=10,
+        mem_mb=1000,
+    shell:
+        "python -m rmtloss summary --results results > {log} 2>&1"

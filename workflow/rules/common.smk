@@ -21,6 +21,7 @@ from rmtloss.workflow import (
     shell_args,
     sweep_args,
     sweep_points,
+    tagged_scale,
 )
 
 # Jobs run `python -m rmtloss.<stage>` with the package and the stage configs taken from this
@@ -36,7 +37,8 @@ shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(_PATH)}${{{{PYT
 derive_scales(config, os.path.join(workflow.basedir, "config"))
 with open(os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")) as _fh:
     check_config(config, yaml.safe_load(_fh))
-SCALE = config["scale"]
+# the results folder: the scale, or with a tag the variant <scale>-<tag> beside it (rmtloss.workflow.tagged_scale)
+SCALE = tagged_scale(config)
 check_run_ids(config, SCALE)
 if workflow.is_main_process:
     check_stage_overrides_once(config, SCALE, os.path.join(workflow.basedir, "config"), ".snakemake")
@@ -319,6 +321,7 @@ def final_targets(scale):
         *(f"results/{scale}/figures/{fig}.{ext}" for fig in figure_names(scale) for ext in ("pdf", "png")),
         f"results/{scale}/claims.csv",
         f"results/{scale}/claims.md",
+        "results/summary.md",
         *operator_files(scale),
     ]
 

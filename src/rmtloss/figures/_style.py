@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import matplotlib
 import numpy as np
@@ -36,6 +37,22 @@ def ramp(n: int) -> list[tuple[float, float, float, float]]:
     return [plt.cm.viridis(i / max(1, n - 1)) for i in range(n)]
 
 
+def wrap_titles(fig: Figure) -> None:
+    """Break each panel title's plain-text lines (not mathtext ones) to the panel's width, so that the
+    titles of neighbouring panels never run into each other (about 0.55 em per character)."""
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        title = ax.title
+        width_in = ax.get_position().width * fig.get_figwidth()
+        chars = max(12, int(width_in * 72 / (0.55 * title.get_fontsize())))
+        lines = title.get_text().split("\n")
+        wrapped = [part for line in lines
+                   for part in ([line] if "$" in line or len(line) <= chars else textwrap.wrap(line, chars))]
+        if wrapped != lines:
+            title.set_text("\n".join(wrapped))
+
+
 def save(fig: Figure, stem: str) -> None:
     """Write ``stem.pdf`` and ``stem.png`` atomically, cropped to what is drawn.
 
@@ -43,6 +60,8 @@ def save(fig: Figure, stem: str) -> None:
     one rendering pass; ``savefig(bbox_inches="tight")`` would lay out and draw every figure twice
     per file, which made the figure rules the slowest part of the smoke DAG.
     """
+    fig.draw_without_rendering()
+    wrap_titles(fig)  # at the laid-out panel widths, then laid out again with the wrapped titles
     fig.draw_without_rendering()
     box = fig.get_tightbbox().padded(PAD_INCHES)
     fig.set_layout_engine(None)  # frozen: with an engine (even 'none'), savefig lays out again

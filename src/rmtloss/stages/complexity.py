@@ -25,7 +25,7 @@ from omegaconf import DictConfig
 
 from rmtloss.errors import require
 from rmtloss.spinglass import activations, gan, pspin
-from rmtloss.stage import stage, task_runner, write_record
+from rmtloss.stage import scalars, stage, task_runner, write_record
 
 log = logging.getLogger("rmtloss.complexity")
 
@@ -258,7 +258,7 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int | None, str]:
             f"unknown density solver '{cfg.gan.lsd}'; use one of {', '.join(gan.LSD_METHODS)}")
     stats, samples = runner(cfg)
     write_record(out_dir, task, stats, samples)
-    log.info("%s done: %s", task, {k: v for k, v in stats.items() if np.ndim(v) == 0})
+    log.info("%s done: %s", task, scalars(stats))
     seeds = {"abc": cfg.mc.seed, "activation": cfg.activation.seed, "gan_spectrum": cfg.gan.spectrum.seed,
              "gan_coulomb": cfg.gan.coulomb.seed}
     return seeds.get(task), "cpu"

@@ -38,7 +38,7 @@ from rmtloss.results import check_diverged, write_diverged_stats
 from rmtloss.rmt import ensembles, families, global_laws, gp_hessian, layered
 from rmtloss.rmt.global_laws import Discrete, LawFit
 from rmtloss.spinglass import pspin
-from rmtloss.stage import stage, task_runner, write_record
+from rmtloss.stage import scalars, stage, task_runner, write_record
 
 log = logging.getLogger("rmtloss.densities")
 
@@ -481,7 +481,7 @@ def work(cfg: DictConfig, out_dir: Path) -> tuple[int | None, str]:
     task, runner = task_runner("densities", cfg.task, TASKS)
     stats, samples = runner(cfg)
     write_record(out_dir, task, stats, samples)
-    log.info("%s done: %s", task, {k: v for k, v in stats.items() if isinstance(v, int | float | str)})
+    log.info("%s done: %s", task, scalars(stats))
     seeds = {
         "global_density": cfg.fit.seed,
         "product_zero_mass": cfg.product.seed,

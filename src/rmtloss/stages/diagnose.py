@@ -6,17 +6,20 @@ data=custom data._target_=pkg.make_data weights=net.pt hydra.run.dir=<folder>``.
 
 It runs the stages the workflow runs, in this process, into sub-folders of ``hydra.run.dir``:
 
-* P <= ``exact_max_params``: ``batch.count`` exact batch Hessians (spectra), their spacing ratios,
-  unfolded spacings and zero mass (analysis), the global fits of the pooled batch spectra
-  (densities: semicircle, Marchenko-Pastur, products, percolated), and the exact full-data
-  Hessian, whose outliers are found by the sequential edge test;
-* larger P: a stochastic Lanczos quadrature density of the full-data Hessian and its global fits,
-  and the outliers among the converged Ritz values of one Lanczos run (local statistics need
-  exact spectra and are left out);
+* the exact path (P <= ``exact_max_params`` and the estimated memory within ``memory_gb``): the
+  exact full-data Hessian, whose outliers are found by the sequential edge test, then
+  ``batch.count`` exact batch Hessians (spectra), their spacing ratios, unfolded spacings and zero
+  mass (analysis) and the global fits of the pooled batch spectra (densities: semicircle,
+  Marchenko-Pastur, products, percolated, each with a free zero atom) with those outliers removed;
+* else: the outliers among the converged Ritz values of one Lanczos run of the full-data Hessian,
+  a stochastic Lanczos quadrature density and its global fits (local statistics need exact
+  spectra and are left out);
 
 then draws the figures (spacing ratios, global fits) and writes ``diagnosis.html``, a page of the
 numbers with their references (⟨r̃⟩ of GOE 0.5307 and Poisson 0.3863, the fits' KS distances, the
-outlier count), and ``diagnosis.json`` with the same numbers.
+outlier count), ``diagnosis.json`` with the same numbers, and prints them. A step that fails is
+recorded and the steps that need it are skipped: the page shows what finished, the failure and
+the setting to change, and the stage then exits 2.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from __future__ import annotations
 import html
 import importlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +37,12 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from rmtloss._io import read_json, write_json, write_text
-from rmtloss.errors import InputError, require
+from rmtloss.errors import ConfigError, Incomplete, InputError, require
 from rmtloss.nets import data as data_mod
 from rmtloss.nets import models, training
 from rmtloss.nets.runs import load_trained
 from rmtloss.rmt.laws import MEAN_RTILDE
-from rmtloss.rmt.outliers import detect_outliers, detect_ritz_outliers
+from rmtloss.rmt.outliers import OutlierDetection, detect_outliers, detect_ritz_outliers
 from rmtloss.stage import CONFIG_DIR, stage
 
 log = logging.getLogger("rmtloss.diagnose")
@@ -58,7 +63,7 @@ def run_stage(name: str, overrides: list[str], out: Path) -> Path:
     """Run stage ``name`` with ``overrides`` into ``out`` (as its app would; exits 2 on bad input)."""
     app = importlib.import_module(f"rmtloss.stages.{name}").main
     log.info("diagnose: %s %s", name, " ".join(overrides))
-    app.run(compose_stage(app.config_name, overrides), out)
+    app.run(compose_stage(app.config_name, overrides), out, raise_errors=True)
     return out
 
 
@@ -125,75 +130,133 @@ def _spectra(cfg: DictConfig, run_dir: Path, out: Path, *extra: str) -> Path:
     return run_stage("spectra", [*base, *extra], out)
 
 
-def exact_path(cfg: DictConfig, run_dir: Path, out: Path) -> dict[str, Any]:
-    """Exact batch spectra, their local statistics and global fits, the full-data outliers."""
-    batch = _spectra(cfg, run_dir, out / "spectra_batch", "method=exact")
-    local = run_stage("analysis", [f"spectrum={batch / 'eigenvalues.npz'}"], out / "local_stats")
-    fits = run_stage(
-        "densities", ["task=global_density", f"spectrum={batch / 'eigenvalues.npz'}"], out / "global_density"
-    )
-    full = _spectra(
-        cfg,
-        run_dir,
-        out / "spectrum_full",
-        "method=exact",
-        "batch.full=true",
-        f"batch.size={cfg.full_batch_size}",
-    )
-    with np.load(full / "eigenvalues.npz") as f:
-        det = detect_outliers(f["eigenvalues"][0])
-    return {
-        "local": read_json(local / "stats.json"),
-        "fits": read_json(fits / "stats.json"),
-        "outliers": det,
-        "inputs": {"local": local / "stats.json", "fits": fits / "stats.json"},
-    }
+@dataclass
+class Steps:
+    """The diagnosis's steps run in order: a failed step is recorded and the steps that need it are
+    skipped, so that every result before it is kept and shown (``done``: name -> result)."""
+
+    done: dict[str, Any] = field(default_factory=dict)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def run(self, name: str, fn: Callable[[], Any], *needs: str) -> Any:
+        """``fn()`` as step ``name``, or ``None`` when it fails or a step it needs did not finish."""
+        missing = [n for n in needs if n not in self.done]
+        if missing:
+            self.failed.append((name, f"skipped: it needs the {', '.join(missing)}, which failed"))
+            return None
+        try:
+            self.done[name] = fn()
+        except (ConfigError, InputError) as exc:
+            log.warning("diagnose: step '%s' failed: %s", name, exc)
+            self.failed.append((name, str(exc)))
+            return None
+        return self.done[name]
 
 
-def operator_path(cfg: DictConfig, run_dir: Path, out: Path) -> dict[str, Any]:
-    """An SLQ density and its global fits, the outliers among converged Ritz values."""
+def _fits(out: Path, spectrum: Path, outliers: OutlierDetection | None) -> dict[str, Any]:
+    """Global fits of ``spectrum`` with the outliers found by the diagnosis removed (Papyan's count,
+    the number of classes, where the outlier step failed)."""
+    k = "classes" if outliers is None else int(outliers.count)
+    return _record(run_stage("densities", ["task=global_density", f"spectrum={spectrum}", f"outliers={k}"],
+                             out / "global_density"))
+
+
+def _record(folder: Path) -> dict[str, Any]:
+    """A stage's ``stats.json``: its numbers and its path (the figures read it)."""
+    return {"stats": read_json(folder / "stats.json"), "path": folder / "stats.json"}
+
+
+def _ritz_outliers(ritz: Path, num_steps: int) -> OutlierDetection:
+    with np.load(ritz / "lanczos.npz") as r:
+        try:
+            return detect_ritz_outliers(r["ritz_values"][0], r["converged"][0], size=int(r["num_params"]))
+        except InputError as exc:
+            raise ConfigError("lanczos.num_steps", f"{exc} (now {num_steps}; e.g. lanczos.num_steps="
+                                                   f"{2 * num_steps}, or a larger lanczos.tol)") from exc
+
+
+def exact_path(cfg: DictConfig, run_dir: Path, out: Path, steps: Steps) -> None:
+    """The exact full-data Hessian and its outliers, exact batch spectra, their local statistics and
+    global fits (the same outliers removed)."""
+
+    def full() -> OutlierDetection:
+        path = _spectra(cfg, run_dir, out / "spectrum_full", "method=exact", "batch.full=true",
+                        f"batch.size={cfg.full_batch_size}")
+        with np.load(path / "eigenvalues.npz") as f:
+            return detect_outliers(f["eigenvalues"][0])
+
+    steps.run("outliers", full)
+    batch = steps.run("batch spectra", lambda: _spectra(cfg, run_dir, out / "spectra_batch", "method=exact"))
+    steps.run("local statistics", lambda: _record(run_stage(
+        "analysis", [f"spectrum={batch / 'eigenvalues.npz'}"], out / "local_stats")), "batch spectra")
+    steps.run("global fits", lambda: _fits(out, batch / "eigenvalues.npz", steps.done.get("outliers")),
+              "batch spectra")
+
+
+def operator_path(cfg: DictConfig, run_dir: Path, out: Path, steps: Steps) -> None:
+    """The outliers among converged Ritz values of one Lanczos run, an SLQ density and its global fits
+    (the same outliers removed)."""
     lz = cfg.lanczos
     full = ["batch.full=true", f"batch.size={cfg.full_batch_size}", f"lanczos.num_steps={lz.num_steps}"]
-    density = _spectra(
-        cfg, run_dir, out / "density", "method=slq", *full, f"lanczos.num_probes={lz.num_probes}"
-    )
-    fits = run_stage(
-        "densities", ["task=global_density", f"spectrum={density / 'slq.npz'}"], out / "global_density"
-    )
-    ritz = _spectra(cfg, run_dir, out / "lanczos", "method=lanczos", *full)
-    with np.load(ritz / "lanczos.npz") as r:
-        det = detect_ritz_outliers(r["ritz_values"][0], r["converged"][0], size=int(r["num_params"]))
-    return {
-        "local": None,
-        "fits": read_json(fits / "stats.json"),
-        "outliers": det,
-        "inputs": {"fits": fits / "stats.json"},
-    }
+    steps.run("outliers", lambda: _ritz_outliers(
+        _spectra(cfg, run_dir, out / "lanczos", "method=lanczos", *full, f"lanczos.tol={lz.tol}"),
+        int(lz.num_steps)))
+    density = steps.run("SLQ density", lambda: _spectra(
+        cfg, run_dir, out / "density", "method=slq", *full, f"lanczos.num_probes={lz.num_probes}"))
+    steps.run("global fits", lambda: _fits(out, density / "slq.npz", steps.done.get("outliers")),
+              "SLQ density")
 
 
-def summary(res: dict[str, Any], num_params: int, exact: bool) -> dict[str, Any]:
-    """The numbers of the page: ratios with references, fits' KS, outliers."""
+DEGENERATE_ZERO_WEIGHT = 0.9
+"""A fitted zero atom at or above this weight leaves the KS distance measuring mostly the atom."""
+
+
+def fit_warnings(fits: dict[str, Any], num_probes: int) -> list[str]:
+    """Warnings on fits whose KS distance says little about the bulk: a zero atom of weight
+    >= ``DEGENERATE_ZERO_WEIGHT``, a parameter on its grid's boundary, a quadrature of one probe."""
+    out = []
+    for key in ("best_rmt_atom", "best_product_deep", "best_percolated"):
+        fit = fits.get(key) or {}
+        w = fit.get("params", {}).get("zero_weight")
+        if w is not None and w >= DEGENERATE_ZERO_WEIGHT:
+            out.append(f"{fit['law']} ({key}) puts weight {w:.4f} on the zero atom: its KS {fit['ks']:.4f} "
+                       "measures the atom, not the shape of the non-zero bulk")
+        if fit.get("on_boundary"):
+            out.append(f"{fit['law']} ({key}) has a parameter on the edge of its grid: a wider grid may fit "
+                       "better")
+    if fits.get("method") == "slq" and num_probes < 2:
+        out.append("the density is a quadrature of one start vector (lanczos.num_probes=1): its weights are "
+                   "one probe's, with no spread to judge them by; use lanczos.num_probes >= 4")
+    return out
+
+
+def summary(steps: Steps, num_params: int, exact: bool, num_probes: int) -> dict[str, Any]:
+    """The numbers of the page: ratios with references, the fits' KS (each law with its free zero atom,
+    CLAIMS.md v3), the outliers, warnings and the failed steps."""
     out: dict[str, Any] = {"num_params": num_params, "method": "exact" if exact else "lanczos/slq"}
-    if res["local"] is not None:
-        r = res["local"]["ratios"]
+    if "local statistics" in steps.done:
+        r = steps.done["local statistics"]["stats"]["ratios"]
         out["ratios"] = {k: r[k] for k in ("mean", "ci_low", "ci_high", "ks_goe", "ks_poisson", "n_ratios")}
         out["ratios"]["goe"], out["ratios"]["poisson"] = MEAN_RTILDE["goe"], MEAN_RTILDE["poisson"]
-    fits = res["fits"]
-    out["fits"] = {
-        name: fits["fits"][key]["ks"]
-        for name, key in (("semicircle", "semicircle_cdf"), ("marchenko_pastur", "mp_cdf"))
-        if key in fits.get("fits", {})
-    }
-    for key in ("best_rmt", "best_product", "best_percolated"):
-        if fits.get(key):
-            out["fits"][key] = {"law": fits[key]["law"], "ks": fits[key]["ks"]}
-    det = res["outliers"]
-    out["outliers"] = {
-        "count": int(det.count),
-        "values": [float(v) for v in det.outliers],
-        "edge": float(det.edge),
-        "method": det.method,
-    }
+    if "global fits" in steps.done:
+        fits = steps.done["global fits"]["stats"]
+        out["fits"] = {
+            name: {"law": name, "ks": fits["fits_atom"][key]["ks"],
+                   "zero_weight": fits["fits_atom"][key]["params"].get("zero_weight")}
+            for name, key in (("semicircle", "semicircle_cdf"), ("marchenko_pastur", "mp_cdf"))
+            if key in fits.get("fits_atom", {})
+        }
+        for key in ("best_rmt_atom", "best_product_deep", "best_percolated"):
+            if fits.get(key):
+                out["fits"][key] = {"law": fits[key]["law"], "ks": fits[key]["ks"],
+                                    "zero_weight": fits[key]["params"].get("zero_weight")}
+        out["outliers_removed"] = int(fits["outliers_removed"])
+        out["warnings"] = fit_warnings(fits, num_probes)
+    if "outliers" in steps.done:
+        det = steps.done["outliers"]
+        out["outliers"] = {"count": int(det.count), "values": [float(v) for v in det.outliers],
+                           "edge": float(det.edge), "method": det.method}
+    out["failed"] = [{"step": n, "error": e} for n, e in steps.failed]
     return out
 
 
@@ -203,52 +266,80 @@ def _row(name: str, value: str, reference: str) -> str:
     )
 
 
+FIT_LABELS = {
+    "semicircle": "semicircle fit",
+    "marchenko_pastur": "Marchenko-Pastur fit",
+    "best_rmt_atom": "best of semicircle and MP",
+    "best_product_deep": "best product (depth >= 2)",
+    "best_percolated": "best percolated",
+}
+
+
+def _fit_label(name: str, fit: dict[str, Any]) -> tuple[str, str, str]:
+    w = fit.get("zero_weight")
+    atom = f"; fitted zero atom {w:.3f}" if w is not None else ""
+    return FIT_LABELS.get(name, name), f"KS {fit['ks']:.4f}", f"{fit['law'].replace('_', ' ')}{atom}"
+
+
 def page(title: str, s: dict[str, Any], figures: list[str]) -> str:
-    """The HTML page: a table of numbers with their references, then the figures."""
+    """The HTML page: the failed steps and warnings first, a table of numbers with their references,
+    then the figures."""
     rows = [_row("parameters P", str(s["num_params"]), f"method: {s['method']}")]
     if "plan" in s:
         rows.append(_row("why this method", s["plan"], f"network: {s.get('source', '')}"))
     if "ratios" in s:
         r = s["ratios"]
-        rows.append(
-            _row(
-                "mean spacing ratio <r~>",
-                f"{r['mean']:.4f} [{r['ci_low']:.4f}, {r['ci_high']:.4f}]",
-                f"GOE {r['goe']:.4f}, Poisson {r['poisson']:.4f}",
-            )
-        )
-        rows.append(
-            _row(
-                "KS of the ratios to GOE / Poisson",
-                f"{r['ks_goe']:.4f} / {r['ks_poisson']:.4f}",
-                f"{r['n_ratios']} ratios",
-            )
-        )
-    for name, fit in s["fits"].items():
-        if isinstance(fit, dict):
-            rows.append(_row(f"{name.replace('_', ' ')} fit", f"KS {fit['ks']:.4f}", fit["law"]))
-        else:
-            rows.append(_row(f"{name.replace('_', ' ')} fit", f"KS {fit:.4f}", "CDF least squares"))
-    o = s["outliers"]
-    top = ", ".join(f"{v:.4g}" for v in o["values"][:10])
-    rows.append(
-        _row(
-            "outliers of the full-data Hessian",
-            str(o["count"]),
-            f"above bulk edge {o['edge']:.4g} ({o['method']}){': ' + top if top else ''}",
-        )
-    )
+        mean = f"{r['mean']:.4f} [{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
+        rows.append(_row("mean spacing ratio <r~>", mean, f"GOE {r['goe']:.4f}, Poisson {r['poisson']:.4f}"))
+        rows.append(_row("KS of the ratios to GOE / Poisson", f"{r['ks_goe']:.4f} / {r['ks_poisson']:.4f}",
+                         f"{r['n_ratios']} ratios"))
+    for name, fit in s.get("fits", {}).items():
+        rows.append(_row(*_fit_label(name, fit)))
+    if "outliers" in s:
+        o = s["outliers"]
+        top = ": " + ", ".join(f"{v:.4g}" for v in o["values"][:10]) if o["values"] else ""
+        removed = (f"; the same {o['count']} removed from each spectrum before the fits"
+                   if s.get("outliers_removed") == o["count"] else "")
+        rows.append(_row("outliers of the full-data Hessian", str(o["count"]),
+                         f"above bulk edge {o['edge']:.4g} ({o['method']}){top}{removed}"))
+    elif "outliers_removed" in s:
+        rows.append(_row("outliers removed before the fits", str(s["outliers_removed"]),
+                         "the number of classes (the outlier step failed)"))
+    notes = "".join(
+        f"<p style='color:#b00'><b>{html.escape(f['step'])} failed</b>: {html.escape(f['error'])}</p>"
+        for f in s.get("failed", [])
+    ) + "".join(f"<p style='color:#a60'><b>warning</b>: {html.escape(w)}</p>" for w in s.get("warnings", []))
     imgs = "".join(f'<figure><img src="{html.escape(f)}" style="max-width:100%"></figure>' for f in figures)
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-        f"<body><h1>{html.escape(title)}</h1><table border='1' cellpadding='4'>"
+        f"<body><h1>{html.escape(title)}</h1>{notes}<table border='1' cellpadding='4'>"
         f"<tr><th>quantity</th><th>measured</th><th>reference</th></tr>{''.join(rows)}</table>{imgs}"
         "</body></html>"
     )
 
 
+def console(title: str, s: dict[str, Any]) -> str:
+    """The diagnosis in a few lines of text (the page's numbers)."""
+    lines = [title, f"  P = {s['num_params']}, {s['method']}: {s.get('plan', '')}"]
+    if "ratios" in s:
+        r = s["ratios"]
+        lines.append(f"  mean spacing ratio <r~> = {r['mean']:.4f} [{r['ci_low']:.4f}, {r['ci_high']:.4f}] "
+                     f"(GOE {r['goe']:.4f}, Poisson {r['poisson']:.4f}; {r['n_ratios']} ratios)")
+    for name, fit in s.get("fits", {}).items():
+        label, ks, ref = _fit_label(name, fit)
+        lines.append(f"  {label}: {ks} ({ref})")
+    if "outliers" in s:
+        o = s["outliers"]
+        top = f" (largest {', '.join(f'{v:.4g}' for v in o['values'][:3])})" if o["values"] else ""
+        lines.append(f"  outliers of the full-data Hessian: {o['count']} above the edge {o['edge']:.4g}{top}")
+    lines += [f"  warning: {w}" for w in s.get("warnings", [])]
+    lines += [f"  FAILED {f['step']}: {f['error']}" for f in s.get("failed", [])]
+    return "\n".join(lines)
+
+
 def work(cfg: DictConfig, out: Path) -> tuple[int, str]:
-    """Run the diagnostics and write ``diagnosis.html`` and ``diagnosis.json``."""
+    """Run the diagnostics step by step and write ``diagnosis.html`` and ``diagnosis.json`` (also when a
+    step fails: the page then shows the steps that finished and the failure, and the stage exits 2)."""
     given = [k for k in ("run_dir", "weights", "init") if cfg[k]]
     require(
         len(given) == 1,
@@ -261,38 +352,27 @@ def work(cfg: DictConfig, out: Path) -> tuple[int, str]:
     num_params = models.num_params(model)
     exact, why = plan(cfg, model, ds.split("train")[0][:1])
     log.info("diagnose: %s", why)
-    res = (exact_path if exact else operator_path)(cfg, run_dir, out)
+    steps = Steps()
+    (exact_path if exact else operator_path)(cfg, run_dir, out, steps)
     figures = []
-    for fig, key in (("spacing_ratios", "local"), ("global_density_fits", "fits")):
-        if key in res["inputs"]:
-            run_stage(
-                "figures",
-                [f"figure={fig}", f"inputs=[{res['inputs'][key]}]", f"out={out / 'figures' / fig}"],
-                out / "figures" / "meta" / fig,
-            )
-            figures.append(f"figures/{fig}.png")
-    s = summary(res, num_params, exact)
+    for fig, key in (("spacing_ratios", "local statistics"), ("global_density_fits", "global fits")):
+        if key in steps.done:
+            args = [f"figure={fig}", f"inputs=[{steps.done[key]['path']}]", f"out={out / 'figures' / fig}"]
+            steps.run(f"figure {fig}", lambda fig=fig, args=args: run_stage("figures", args,
+                                                                            out / "figures" / "meta" / fig))
+            if f"figure {fig}" in steps.done:
+                figures.append(f"figures/{fig}.png")
+    s = summary(steps, num_params, exact, int(cfg.lanczos.num_probes))
     state = ("at its random initialisation" if cfg.init or cfg.checkpoint == "init"
              else "with the given weights" if cfg.weights else "trained")
     s.update(state=state, plan=why, source=str(cfg.weights or cfg.run_dir or f"init, seed {cfg.seed}"))
+    title = f"Diagnosis of {cfg.name}, {state}"
     write_json(out / "diagnosis.json", s)
-    write_text(out / "diagnosis.html", page(f"Diagnosis of {cfg.name}, {state}", s, figures))
-    if "ratios" in s:
-        log.info(
-            "<r~> = %.4f [%.4f, %.4f] (GOE %.4f, Poisson %.4f)",
-            s["ratios"]["mean"],
-            s["ratios"]["ci_low"],
-            s["ratios"]["ci_high"],
-            MEAN_RTILDE["goe"],
-            MEAN_RTILDE["poisson"],
-        )
-    best = s["fits"].get("best_rmt", {})
-    log.info(
-        "best semicircle/MP fit: %s KS %s; outliers: %d",
-        best.get("law"),
-        f"{best['ks']:.4f}" if best else "n/a",
-        s["outliers"]["count"],
-    )
+    write_text(out / "diagnosis.html", page(title, s, figures))
+    print(console(title, s), flush=True)
+    if steps.failed:
+        raise Incomplete(f"{len(steps.failed)} step(s) failed ({'; '.join(n for n, _ in steps.failed)}): the "
+                         f"page with the steps that finished and the failures is {out / 'diagnosis.html'}")
     log.info("diagnosis: %s", out / "diagnosis.html")
     return 0, str(cfg.device)
 
