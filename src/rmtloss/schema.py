@@ -113,6 +113,7 @@ class VGGModel:
 class PreResNetModel:
     name: str = entry()
     depth: int = entry(ge=8)
+    width: int = entry(ge=1)
 
 
 @dataclass
@@ -284,6 +285,14 @@ class ClaimsConfig:
     inputs: list[str] = entry()
     out: str = entry()
     about: str = entry()
+
+
+@dataclass
+class TrendsConfig:
+    scale: str = entry()
+    inputs: list[str] = entry()
+    sweeps: str = entry()
+    out: str = entry()
 
 
 @dataclass
@@ -633,9 +642,9 @@ class OptimisersConfig:
 
 #: Primary schemas (``<stage config>_schema``) and group option schemas (``<group>/<option>_schema``).
 PRIMARY = {"train": TrainConfig, "spectra": SpectraConfig, "analysis": AnalysisConfig,
-           "claims": ClaimsConfig, "figures": FiguresConfig, "complexity": ComplexityConfig,
-           "densities": DensitiesConfig, "outliers": OutliersConfig, "optimisers": OptimisersConfig,
-           "diagnose": DiagnoseConfig}
+           "claims": ClaimsConfig, "trends": TrendsConfig, "figures": FiguresConfig,
+           "complexity": ComplexityConfig, "densities": DensitiesConfig, "outliers": OutliersConfig,
+           "optimisers": OptimisersConfig, "diagnose": DiagnoseConfig}
 GROUPS = {
     "model": {"mlp": MLPModel, "lenet": LeNetModel, "vgg16": VGGModel, "preresnet": PreResNetModel},
     "data": {"torchvision": TorchvisionData, "sklearn": SklearnData, "mixture": MixtureData},

@@ -33,10 +33,40 @@ rule claims:
         "hydra.run.dir={params.outdir} > {log} 2>&1"
 
 
+# each claim's sweeps read as trends (a scale with `trends`: regimes; rmtloss.stages.trends)
+if "trends" in config["scales"][SCALE]:
+
+    rule trends:
+        input:
+            records_of(SCALE, [k for k in KINDS if k in {r for c in CLAIMS.values() for r in c.reads}]),
+        output:
+            md=f"results/{SCALE}/trends.md",
+            json=f"results/{SCALE}/trends.json",
+            png=[report(f, caption="../report/trends.rst", category="Trends") for f in trend_figures(SCALE, "png")],
+            pdf=trend_figures(SCALE, "pdf"),
+        params:
+            inputs=lambda w, input: "inputs=[" + ",".join(input) + "]",
+            sweeps=shell_args([hydra_string("sweeps", json.dumps(config["scales"][SCALE]["trends"]))]),
+            digest=CONFIG_DIGEST,
+            outdir=f"results/{SCALE}/meta/trends",
+        log:
+            f"results/{SCALE}/logs/trends.log",
+        conda:
+            "../envs/rmtloss.yaml"
+        threads: 1
+        resources:
+            runtime=10,
+            mem_mb=2000,
+        shell:
+            f"python -m rmtloss.trends scale={SCALE} '{{params.inputs}}' {{params.sweeps}} "
+            f"out=results/{SCALE} hydra.run.dir={{params.outdir}} > {{log}} 2>&1"
+
+
 # every scale's ledger side by side (rmtloss.summary); re-run whenever this scale's ledger changes
 rule summary:
     input:
         f"results/{SCALE}/claims.csv",
+        *([f"results/{SCALE}/trends.json"] if "trends" in config["scales"][SCALE] else []),
     output:
         md="results/summary.md",
         png=report("results/summary.png", caption="../report/summary.rst", category="Claims"),

@@ -1,3 +1,4 @@
+import json
 import shlex
 import sys
 
@@ -316,11 +317,19 @@ def complexity_args(wildcards):
     return shell_args(config["scales"][wildcards.scale].get("complexity", {}).get(wildcards.task, []))
 
 
+def trend_figures(scale, ext):
+    """The trends stage's figures of a scale with `trends`: one per sweep, trend_<claim>_<k>.<ext>."""
+    sweeps = config["scales"][scale].get("trends") or {}
+    return [f"results/{scale}/figures/trend_{cid}_{k}.{ext}" for cid, ss in sweeps.items() for k in range(len(ss))]
+
+
 def final_targets(scale):
+    trends = [f"results/{scale}/trends.md"] if "trends" in config["scales"][scale] else []
     return [
         *(f"results/{scale}/figures/{fig}.{ext}" for fig in figure_names(scale) for ext in ("pdf", "png")),
         f"results/{scale}/claims.csv",
         f"results/{scale}/claims.md",
+        *trends,
         "results/summary.md",
         *operator_files(scale),
     ]

@@ -94,14 +94,15 @@ class PreActBlock(nn.Module):
         return self.conv2(torch.relu(self.bn2(out))) + skip
 
 
-def preresnet(shape: tuple[int, ...], num_classes: int, depth: int = 110) -> nn.Sequential:
-    """Pre-activation ResNet for CIFAR of depth 6n + 2 (16, 32, 64 channels)."""
+def preresnet(shape: tuple[int, ...], num_classes: int, depth: int = 110, width: int = 16) -> nn.Sequential:
+    """Pre-activation ResNet for CIFAR of depth 6n + 2 (``width``, 2 ``width``, 4 ``width`` channels:
+    16, 32, 64 as He et al. 2016; about 298 ``width``^2 parameters at depth 8, e.g. 11k at width 6)."""
     require((depth - 2) % 6 == 0 and depth >= 8, "model.depth",
             f"a CIFAR PreResNet has depth 6n+2 (8, 14, 20, ..., 110, 164); got {depth}")
     n = (depth - 2) // 6
-    layers: list[nn.Module] = [Unflatten(shape), nn.Conv2d(shape[0], 16, 3, padding=1, bias=False)]
-    cin = 16
-    for cout, stride in ((16, 1), (32, 2), (64, 2)):
+    layers: list[nn.Module] = [Unflatten(shape), nn.Conv2d(shape[0], width, 3, padding=1, bias=False)]
+    cin = width
+    for cout, stride in ((width, 1), (2 * width, 2), (4 * width, 2)):
         for i in range(n):
             layers.append(PreActBlock(cin, cout, stride if i == 0 else 1))
             cin = cout
@@ -126,6 +127,15 @@ class SmallCNN(nn.Module):
         return self.head(self.features(x.reshape(-1, 1, self.side, self.side)))
 
 
+def image_shape(input_shape: tuple[int, ...]) -> tuple[int, int, int] | None:
+    """``(C, H, W)`` of image inputs: given as such, or flat square grey images (mnist5k's 784 pixels
+    as ``(1, 28, 28)``; at least 8x8); ``None`` for anything else."""
+    if len(input_shape) == 3:
+        return tuple(input_shape)
+    side = int(round(input_shape[0] ** 0.5)) if len(input_shape) == 1 else 0
+    return (1, side, side) if side >= 8 and side * side == input_shape[0] else None
+
+
 def build(cfg: DictConfig, input_shape: tuple[int, ...], num_outputs: int) -> nn.Module:
     """Build the network named by ``cfg.name`` for inputs of ``input_shape`` (given flat).
 
@@ -141,13 +151,14 @@ def build(cfg: DictConfig, input_shape: tuple[int, ...], num_outputs: int) -> nn
     require(all(h > 0 for h in hidden), "model.hidden", f"widths must be positive (got {hidden})")
     num_features = int(torch.Size(input_shape).numel())
     if name in ("lenet", "vgg16", "preresnet"):
-        require(len(input_shape) == 3, "data.name", f"{name} needs image data (got inputs of "
+        shape = image_shape(tuple(input_shape))
+        require(shape is not None, "data.name", f"{name} needs image data (got inputs of "
                 f"shape {tuple(input_shape)})")
         if name == "lenet":
-            return lenet(tuple(input_shape), num_outputs)
+            return lenet(shape, num_outputs)
         if name == "vgg16":
-            return vgg16(tuple(input_shape), num_outputs, float(cfg.get("dropout", 0.5)))
-        return preresnet(tuple(input_shape), num_outputs, int(cfg.get("depth", 110)))
+            return vgg16(shape, num_outputs, float(cfg.get("dropout", 0.5)))
+        return preresnet(shape, num_outputs, int(cfg.get("depth", 110)), int(cfg.get("width", 16)))
     if name == "logistic":
         return nn.Linear(num_features, num_outputs)
     if name == "cnn":
