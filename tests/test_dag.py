@@ -161,21 +161,21 @@ def test_a_failed_job_prints_its_log_in_the_terminal(tmp_path):
 
 
 def test_the_regimes_scale_runs_one_sweep_per_failing_claim_and_reads_the_trends(tmp_path):
-    """The regimes scale's job list (dry run; CI never runs it whole): 23 training runs on real data,
-    the outlier shift by Lanczos above P = 4000 on seven networks (P 1600 .. 50890 and three
+    """The regimes scale's job list (dry run; CI never runs it whole): 24 training runs on real data,
+    the outlier shift (exact up to P = 7000, Lanczos above) on eight networks (P 1600 .. 50890 and three
     architectures), eight networks' exact batch spectra, seven optimiser settings, the trends and
     the summary; no theory task."""
     proc = snakemake(tmp_path, "-n", "-p", "--config", "scale=regimes")
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
-    assert job_counts(out) == {"train": 23, "spectra": 8, "local_stats": 8, "global_density": 8,
-                               "outlier_shift": 7, "outliers": 1, "optimisers": 7, "figure": 8,
+    assert job_counts(out) == {"train": 24, "spectra": 8, "local_stats": 8, "global_density": 8,
+                               "outlier_shift": 8, "outliers": 1, "optimisers": 7, "figure": 8,
                                "claims": 1, "trends": 1, "summary": 1, "all": 1}
     trains = [line for line in out.splitlines() if "-m rmtloss.train" in line]
     assert all("data=mnist5k" in t or "data=digits" in t or "data=mixture" in t for t in trains)
     lines = out.splitlines()
     shift = [x for x in lines if "-m rmtloss.outliers" in x and "outlier_shift_network" in x]
-    assert len(shift) == 7 and all("network.exact_max_params=4000" in line for line in shift)
+    assert len(shift) == 8 and all("network.exact_max_params=7000" in line for line in shift)
     eps = [x for x in lines if "-m rmtloss.optimisers" in x and "task=epsilon_sweep" in x]
     assert len(eps) == 4 and all("epsilons=[1e-8,1e-4,1e-2,1.0]" in line for line in eps)
     trends = next(line for line in out.splitlines() if "-m rmtloss.trends" in line)

@@ -135,3 +135,4 @@ def test_degenerate_fits_are_warned_and_sound_ones_are_not():
     assert len(warned) == 3 and "weight 0.9988 on the zero atom" in warned[0]
     assert "edge of its grid" in warned[1] and "one start vector" in warned[2]
     assert len(fit_warnings(bad, num_probes=4)) == 2
+

@@ -82,6 +82,7 @@ def _run(args: list[str]) -> int:
 def _diagnose(args: list[str]) -> int:
     from rmtloss.stages.diagnose import main as diagnose
 
+    sys.path.insert(0, os.getcwd())  # as `python -m` would: your own `_target_` modules import from here
     sys.argv = ["rmtloss diagnose", *args]
     diagnose()
     return 0
@@ -111,13 +112,16 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(figures_table(ns.scale)))
     elif ns.command == "summary":
         from rmtloss._io import write_text
-        from rmtloss.summary import update_readme, write_summary
+        from rmtloss.summary import read_ledgers, read_trends, readme_table, update_readme, write_summary
 
-        md = write_summary(Path(ns.results))
+        results = Path(ns.results)
+        md = write_summary(results)
         print(md)
-        if ns.readme:
-            table = md.read_text().split("\n\n", 2)[2]
-            write_text(Path(ns.readme), update_readme(Path(ns.readme), table))
+        if ns.readme:  # the counts and the empirical rows at the README's top; the whole table beside it
+            readme = Path(ns.readme)
+            table = readme_table(read_ledgers(results), read_trends(results))
+            write_text(readme, update_readme(readme, table))
+            write_text(readme.parent / "docs" / "summary.md", md.read_text())
     return 0
 
 

@@ -77,27 +77,47 @@ def counts(records: list[ClaimRecord], kind: str) -> str:
     return f"{n['PASS']} PASS, {n['FAIL']} FAIL, {n['premise absent']} premise absent of {len(mine)}{rest}"
 
 
-def summary_markdown(ledgers: dict[str, list[ClaimRecord]], trends: dict[str, str]) -> str:
-    """The summary table in Markdown: per-kind counts per scale, then one row per claim."""
-    if not ledgers:
-        return "No ledger yet: run a scale (make reproduce), then rmtloss summary.\n"
+def counts_table(ledgers: dict[str, list[ClaimRecord]]) -> list[str]:
+    """Markdown lines: per-kind verdict counts, one column per scale."""
     scales = list(ledgers)
-    head = "| | " + " | ".join(_heading(s) for s in scales) + " |"
-    rule = "|---" * (len(scales) + 1) + "|"
+    lines = ["| | " + " | ".join(_heading(s) for s in scales) + " |", "|---" * (len(scales) + 1) + "|"]
+    return lines + [f"| **{k}** | " + " | ".join(counts(ledgers[s], k) for s in scales) + " |"
+                    for k in _kinds(ledgers)]
+
+
+def _kinds(ledgers: dict[str, list[ClaimRecord]]) -> list[str]:
     present = {r.kind for rs in ledgers.values() for r in rs}
-    kinds = [k for k in ("empirical", "theory", "control") if k in present]
-    lines = [head, rule]
-    lines += [f"| **{k}** | " + " | ".join(counts(ledgers[s], k) for s in scales) + " |" for k in kinds]
-    trend_head = " | trend along its regime (regimes) |"
-    lines += ["", "| claim | " + " | ".join(_heading(s) for s in scales) + trend_head]
-    lines += ["|---" * (len(scales) + 2) + "|"]
+    return [k for k in ("empirical", "theory", "control") if k in present]
+
+
+def claims_table(ledgers: dict[str, list[ClaimRecord]], trends: dict[str, str],
+                 kinds: tuple[str, ...] = ("empirical", "theory", "control")) -> list[str]:
+    """Markdown lines: one row per claim of ``kinds``, one column per scale, then its regimes trend."""
+    scales = list(ledgers)
+    lines = ["| claim | " + " | ".join(_heading(s) for s in scales) + " | trend along its regime (regimes) |",
+             "|---" * (len(scales) + 2) + "|"]
     by_scale = {s: {r.id: r for r in rs} for s, rs in ledgers.items()}
-    ids = list(dict.fromkeys(r.id for k in kinds for rs in ledgers.values() for r in rs if r.kind == k))
+    wanted = [k for k in _kinds(ledgers) if k in kinds]
+    ids = list(dict.fromkeys(r.id for k in wanted for rs in ledgers.values() for r in rs if r.kind == k))
     for cid in ids:
         cells = [cell_text(by_scale[s].get(cid)).replace("|", "\\|") for s in scales]
         trend = trends.get(cid, "-").replace("|", "\\|")
         lines.append(f"| `{cid}` | " + " | ".join(cells) + f" | {trend} |")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def summary_markdown(ledgers: dict[str, list[ClaimRecord]], trends: dict[str, str]) -> str:
+    """The summary in Markdown: per-kind counts per scale, then one row per claim."""
+    if not ledgers:
+        return "No ledger yet: run a scale (make reproduce), then rmtloss summary.\n"
+    return "\n".join([*counts_table(ledgers), "", *claims_table(ledgers, trends)]) + "\n"
+
+
+def readme_table(ledgers: dict[str, list[ClaimRecord]], trends: dict[str, str]) -> str:
+    """The README's block: the counts, then the empirical claims (the theory rows are in the summary)."""
+    if not ledgers:
+        return "No ledger yet: run a scale (make reproduce), then rmtloss summary.\n"
+    return "\n".join([*counts_table(ledgers), "", *claims_table(ledgers, trends, ("empirical",))]) + "\n"
 
 
 def draw(ledgers: dict[str, list[ClaimRecord]], path: Path) -> None:

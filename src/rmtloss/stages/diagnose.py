@@ -320,7 +320,7 @@ def page(title: str, s: dict[str, Any], figures: list[str]) -> str:
 
 def console(title: str, s: dict[str, Any]) -> str:
     """The diagnosis in a few lines of text (the page's numbers)."""
-    lines = [title, f"  P = {s['num_params']}, {s['method']}: {s.get('plan', '')}"]
+    lines = [title, "  " + str(s.get("plan", f"P = {s['num_params']}, {s['method']}"))]
     if "ratios" in s:
         r = s["ratios"]
         lines.append(f"  mean spacing ratio <r~> = {r['mean']:.4f} [{r['ci_low']:.4f}, {r['ci_high']:.4f}] "
