@@ -55,12 +55,15 @@ def bn_residual_net(input_shape: tuple[int, ...], num_outputs: int, channels: in
 
 
 def resnet18(input_shape: tuple[int, ...], num_outputs: int) -> nn.Module:
-    """torchvision's ResNet-18 with a one-channel 3x3 stem (no first max-pool) for small images."""
+    """torchvision's ResNet-18 as it is (7x7 stride-2 stem, max-pool), with a one-channel stem.
+
+    (With a 3x3 stride-1 stem and no max-pool, 8x8 images keep their size through the first stage:
+    one full-data Hessian-vector product on 1,200 images then took 27 s on 2 cores, 80 Lanczos steps
+    36 minutes.)"""
     from torchvision.models import resnet18 as tv_resnet18
 
     net = tv_resnet18(num_classes=num_outputs)
-    net.conv1 = nn.Conv2d(1, 64, 3, padding=1, bias=False)
-    net.maxpool = nn.Identity()
+    net.conv1 = nn.Conv2d(1, 64, 7, stride=2, padding=3, bias=False)
     return nn.Sequential(_Images(_side(input_shape)), net)
 
 

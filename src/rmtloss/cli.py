@@ -82,7 +82,8 @@ def _run(args: list[str]) -> int:
 def _diagnose(args: list[str]) -> int:
     from rmtloss.stages.diagnose import main as diagnose
 
-    sys.path.insert(0, os.getcwd())  # as `python -m` would: your own `_target_` modules import from here
+    # your `_target_` modules import from the working folder (as with `python -m`) or the checkout (examples/)
+    sys.path[:0] = [os.getcwd(), str(ROOT)]
     sys.argv = ["rmtloss diagnose", *args]
     diagnose()
     return 0
