@@ -23,6 +23,7 @@ from rmtloss.workflow import (
     missing_data,
     override_key,
     shell_args,
+    tagged_scale,
 )
 
 
@@ -259,3 +260,21 @@ def test_a_scale_s_about_reaches_the_ledger_as_one_hydra_string():
     for tricky in ('a \\"q\\" b', "ends in a backslash \\"):
         cfg = composed("claims", "scale=x", "inputs=[a]", "out=b", hydra_string("about", tricky))
         assert cfg.about == tricky
+
+
+def test_a_tag_registers_a_copy_of_the_scale_and_a_clash_or_a_bad_tag_is_refused(workflow_config):
+    import copy
+
+    config, schema = workflow_config
+    mine = copy.deepcopy(config)
+    assert tagged_scale({**mine, "tag": ""}) == "quick"
+    mine["tag"] = "lr01"
+    assert tagged_scale(mine) == "quick-lr01"
+    assert mine["scales"]["quick-lr01"] == mine["scales"]["quick"]
+    assert mine["scales"]["quick-lr01"] is not mine["scales"]["quick"]  # a copy: the baseline stays as it was
+    clash = copy.deepcopy(config)
+    clash["scales"]["quick-x"] = {}
+    with pytest.raises(WorkflowConfigError, match="'quick-x' is a scale of config/config.yaml already"):
+        tagged_scale({**clash, "tag": "x"})
+    with pytest.raises(WorkflowConfigError, match="tag"):
+        check_config({**copy.deepcopy(config), "tag": "Has Space"}, schema)
