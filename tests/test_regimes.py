@@ -115,3 +115,16 @@ def test_the_trends_stage_writes_the_lines_the_json_and_one_figure_per_sweep(tmp
     res = run_in_process("trends", "scale=regimes", f"inputs=[{files[0]}]", "sweeps='{\"nope\": []}'",
                          f"out={tmp_path / 'bad'}", out=tmp_path / "meta2")
     assert res.returncode == 2 and "unknown claim id(s) nope" in res.stderr
+
+
+def test_a_sweep_whose_points_have_no_number_is_still_drawn_on_a_log_axis(tmp_path):
+    """Every point not run (no margin, no premise number): the figure is drawn with the verdicts
+    written in (a log axis over no data raised 'Data cannot be log-scaled' in the first regimes run)."""
+    from rmtloss.figures import regime_trends
+    from rmtloss.regimes import Trend
+
+    none = points(row(math.nan, math.nan, "not run"), row(math.nan, math.nan, "not run"),
+                  row(math.nan, math.nan, "not run"))
+    t = Trend("c", "P", "larger", True, ">= 0.5", none, "unreadable", "cannot be read")
+    regime_trends.draw(t, str(tmp_path / "f"))
+    assert (tmp_path / "f.png").stat().st_size > 1000

@@ -31,6 +31,8 @@ def draw(t: Trend, stem: str) -> None:
         if math.isfinite(p.row.margin):
             top.errorbar([x], [p.row.margin], yerr=[1.0], fmt="o", color="C0", capsize=3,
                          mfc="white" if hollow else "C0")
+        else:  # a count, or a point the rule did not decide: its verdict where the margin would be
+            top.annotate(p.row.verdict, (x, 0.0), ha="center", va="bottom", fontsize=7, color="C3")
         value = p.row.premise_measured if t.premise else p.row.measured
         bottom.plot([x], [value], "s", color="C1", mfc="white" if hollow else "C1")
     top.axhline(0.0, color="k", lw=1, label="rule's threshold (PASS above)")
@@ -47,8 +49,15 @@ def draw(t: Trend, stem: str) -> None:
         bottom.set_ylabel("the rule's number")
     if labels:
         bottom.set_xticks(xs, labels)
-    elif t.log:
-        bottom.set_xscale("log")
+        bottom.set_xlim(-0.5, len(xs) - 0.5)
+    else:  # the axis from the points themselves, whether or not any of them has a number to draw
+        lo, hi = min(xs), max(xs)
+        if t.log and lo > 0:
+            bottom.set_xscale("log")
+            bottom.set_xlim(lo / 1.3, hi * 1.3)
+        else:
+            pad = 0.1 * (hi - lo or 1.0)
+            bottom.set_xlim(lo - pad, hi + pad)
     bottom.set_xlabel(t.axis)
     _style.save(fig, stem)
     _style.plt.close(fig)
