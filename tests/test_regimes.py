@@ -68,9 +68,10 @@ def test_point_records_select_runs_settings_and_cut_a_record_of_several_runs():
     opt = {"kind": "epsilon_sweep", "setting": "n500"}
     count = {"kind": "outlier_count", "runs": [{"run_name": "count_w10_e30", "classes": 10},
                                                {"run_name": "count_w32_e30", "classes": 10}]}
-    got = point_records([net, opt, count], ["p1600", "n500", "count_w32_e30"])
-    assert got[:2] == [net, opt] and got[2]["runs"] == [count["runs"][1]]
-    assert point_records([net, opt, count], ["other"]) == []
+    spectrum = {"kind": "local_stats", "run": "depth0"}  # spectra records hold the run's name itself
+    got = point_records([net, opt, count, spectrum], ["p1600", "n500", "count_w32_e30", "depth0"])
+    assert got[:2] == [net, opt] and got[2]["runs"] == [count["runs"][1]] and got[3] == spectrum
+    assert point_records([net, opt, count, spectrum], ["other"]) == []
 
 
 def _local(run: str, mean: float) -> dict:

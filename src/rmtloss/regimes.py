@@ -63,11 +63,14 @@ class Trend:
 
 
 def _name(s: Stats) -> str | None:
+    """The run or setting a record belongs to: an optimiser record's ``setting``; a network record's
+    ``run_name``, or its ``run``, which spectra records hold as the name and the outlier stage as
+    the train folder (``.../runs/<name>/train``)."""
     if "setting" in s:
         return str(s["setting"])
-    if "run" in s or "run_name" in s:
+    if s.get("run_name") or "/" in str(s.get("run", "")):
         return run_name(s)
-    return None
+    return str(s["run"]) if "run" in s else None
 
 
 def point_records(stats: list[Stats], runs: list[str]) -> list[Stats]:
