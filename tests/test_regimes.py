@@ -129,3 +129,13 @@ def test_a_sweep_whose_points_have_no_number_is_still_drawn_on_a_log_axis(tmp_pa
     t = Trend("c", "P", "larger", True, ">= 0.5", none, "unreadable", "cannot be read")
     regime_trends.draw(t, str(tmp_path / "f"))
     assert (tmp_path / "f.png").stat().st_size > 1000
+
+
+def test_a_point_the_rule_does_not_decide_is_named_and_the_rest_are_read():
+    """A shallow network's point is reported, never deciding (global-not-rmt): the trend is read on the
+    decided points and says which were left out; with fewer than two decided points it cannot be read."""
+    some = points(row(math.nan, math.nan, "not run"), row(0.3, -6.0, "FAIL"), row(0.5, 1.0))
+    direction, words = read_trend(some, "larger")
+    assert direction == "toward" and words.startswith("not run at 1 (left out); moves toward")
+    one = points(row(math.nan, math.nan, "not run"), row(math.nan, math.nan, "not run"), row(0.5, 1.0))
+    assert read_trend(one, "larger")[0] == "unreadable"

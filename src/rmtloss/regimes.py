@@ -153,12 +153,23 @@ def _premise_reading(far: Point, paper: Point, premise: str, head: str) -> tuple
 
 def read_trend(points: tuple[Point, ...], toward: str, premise: str = "") -> tuple[str, str]:
     """(direction, the reading in words) of a sweep's points; see the module's docstring."""
-    far, paper = _ends(points, toward)
     numbers = _numbers(points)
+    unrun = [p for p in points if p.row.verdict in ("not run", "diverged")]
+    live = tuple(p for p in points if p not in unrun)
+    lost_end = toward not in ("larger", "smaller") and all(p.label != toward for p in live)
+    if unrun and (len(live) < 2 or lost_end):
+        return "unreadable", (f"cannot be read: not run or diverged at {', '.join(p.label for p in unrun)}. "
+                              f"{numbers}")
+    # points the rule does not decide (a shallow network: reported, never deciding) are named, left out
+    skipped = f"not run at {', '.join(p.label for p in unrun)} (left out); " if unrun else ""
+    direction, words = _read_live(live, toward, premise, numbers)
+    return direction, skipped + words
+
+
+def _read_live(points: tuple[Point, ...], toward: str, premise: str, numbers: str) -> tuple[str, str]:
+    """The reading of points that the rule decided (or whose premise is absent)."""
+    far, paper = _ends(points, toward)
     absent = [p.label for p in points if p.row.verdict == "premise absent"]
-    unrun = [p.label for p in points if p.row.verdict in ("not run", "diverged")]
-    if unrun:
-        return "unreadable", f"cannot be read: not run or diverged at {', '.join(unrun)}. {numbers}"
     if absent:
         head = (f"premise absent at {len(absent)} of {len(points)} points ({', '.join(absent)}): the rule is "
                 "not read there")
