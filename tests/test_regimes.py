@@ -139,3 +139,10 @@ def test_a_point_the_rule_does_not_decide_is_named_and_the_rest_are_read():
     assert direction == "toward" and words.startswith("not run at 1 (left out); moves toward")
     one = points(row(math.nan, math.nan, "not run"), row(math.nan, math.nan, "not run"), row(0.5, 1.0))
     assert read_trend(one, "larger")[0] == "unreadable"
+
+
+def test_a_premise_absent_point_inside_the_axis_is_left_out_when_both_ends_have_the_premise():
+    mid = points(row(0.02, 5.7, "PASS", "share", 1.0), row(0.09, -5.1, "premise absent", "share", 0.0),
+                 row(0.04, 2.3, "PASS", "share", 1.0))
+    direction, words = read_trend(mid, "larger", ">= 0.5")
+    assert direction == "away" and words.startswith("premise absent at 10 (left out); moves away from")

@@ -170,6 +170,10 @@ def _read_live(points: tuple[Point, ...], toward: str, premise: str, numbers: st
     """The reading of points that the rule decided (or whose premise is absent)."""
     far, paper = _ends(points, toward)
     absent = [p.label for p in points if p.row.verdict == "premise absent"]
+    if absent and far.label not in absent and paper.label not in absent:  # the rule is read at both ends
+        kept = tuple(p for p in points if p.label not in absent)
+        direction, words = _read_live(kept, toward, premise, numbers)
+        return direction, f"premise absent at {', '.join(absent)} (left out); {words}"
     if absent:
         head = (f"premise absent at {len(absent)} of {len(points)} points ({', '.join(absent)}): the rule is "
                 "not read there")
