@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+from matplotlib.ticker import NullFormatter
+
 from rmtloss.figures import _style
 from rmtloss.regimes import Trend, premise_test
 
@@ -32,7 +34,8 @@ def draw(t: Trend, stem: str) -> None:
             top.errorbar([x], [p.row.margin], yerr=[1.0], fmt="o", color="C0", capsize=3,
                          mfc="white" if hollow else "C0")
         else:  # a count, or a point the rule did not decide: its verdict where the margin would be
-            top.annotate(p.row.verdict, (x, 0.0), ha="center", va="bottom", fontsize=7, color="C3")
+            top.annotate(p.row.verdict, (x, 0.0), ha="center", va="bottom", fontsize=7, color="C3",
+                         rotation=90)
         value = p.row.premise_measured if t.premise else p.row.measured
         bottom.plot([x], [value], "s", color="C1", mfc="white" if hollow else "C1")
     top.axhline(0.0, color="k", lw=1, label="rule's threshold (PASS above)")
@@ -40,6 +43,10 @@ def draw(t: Trend, stem: str) -> None:
     top.set_ylabel("margin of the rule (s.e.)")
     top.set_title(f"{t.claim} along {t.axis}\n(the paper's regime: {t.toward}; hollow: premise absent)")
     top.legend(loc="best")
+    values = [p.row.premise_measured if t.premise else p.row.measured for p in t.points]
+    finite = [v for v in values if math.isfinite(v)]
+    if finite and min(finite) > 0 and max(finite) > 10 * min(finite):  # e.g. kappa from 100 to 5000
+        bottom.set_yscale("log")
     if t.premise:
         _, limit = premise_test(t.premise)
         bottom.axhline(limit, color="k", ls="--", lw=1, label=f"premise's threshold ({t.premise})")
@@ -55,6 +62,8 @@ def draw(t: Trend, stem: str) -> None:
         if t.log and lo > 0:
             bottom.set_xscale("log")
             bottom.set_xlim(lo / 1.3, hi * 1.3)
+            bottom.set_xticks(xs, [p.label for p in t.points])  # the points' own values, no minor labels
+            bottom.xaxis.set_minor_formatter(NullFormatter())
         else:
             pad = 0.1 * (hi - lo or 1.0)
             bottom.set_xlim(lo - pad, hi + pad)
