@@ -19,15 +19,13 @@ from pathlib import Path
 
 from rmtloss._io import write_text
 from rmtloss.ledger import ClaimRecord, read_csv
+from rmtloss.papers._registry import CLAIM_KINDS, VERDICTS
 
 PAPER_SCALES = ("quick", "mnist", "regimes", "paper")
 """Scales whose verdicts speak to the papers' claims, in the order the summary shows them."""
 PIPELINE_SCALES = ("smoke", "paper_shape")
 """Scales whose verdicts check only that the pipeline runs (shown last, marked so)."""
 MARKERS = ("<!-- summary:start -->", "<!-- summary:end -->")
-SHORT = {"PASS": "PASS", "FAIL": "FAIL", "premise absent": "premise absent", "not run": "not run",
-         "diverged": "diverged"}
-
 
 def scale_order(names: list[str]) -> list[str]:
     """The paper scales first (quick, mnist, regimes, paper), then tagged variants and other scales
@@ -72,7 +70,7 @@ def _heading(scale: str) -> str:
 def counts(records: list[ClaimRecord], kind: str) -> str:
     """``6 PASS, 4 FAIL, 3 premise absent of 13`` for one kind of claim."""
     mine = [r for r in records if r.kind == kind]
-    n = {v: sum(r.verdict == v for r in mine) for v in SHORT}
+    n = {v: sum(r.verdict == v for r in mine) for v in VERDICTS}
     rest = "".join(f", {n[v]} {v}" for v in ("not run", "diverged") if n[v])
     return f"{n['PASS']} PASS, {n['FAIL']} FAIL, {n['premise absent']} premise absent of {len(mine)}{rest}"
 
@@ -87,11 +85,11 @@ def counts_table(ledgers: dict[str, list[ClaimRecord]]) -> list[str]:
 
 def _kinds(ledgers: dict[str, list[ClaimRecord]]) -> list[str]:
     present = {r.kind for rs in ledgers.values() for r in rs}
-    return [k for k in ("empirical", "theory", "control") if k in present]
+    return [k for k in CLAIM_KINDS if k in present]
 
 
 def claims_table(ledgers: dict[str, list[ClaimRecord]], trends: dict[str, str],
-                 kinds: tuple[str, ...] = ("empirical", "theory", "control")) -> list[str]:
+                 kinds: tuple[str, ...] = CLAIM_KINDS) -> list[str]:
     """Markdown lines: one row per claim of ``kinds``, one column per scale, then its regimes trend."""
     scales = list(ledgers)
     lines = ["| claim | " + " | ".join(_heading(s) for s in scales) + " | trend along its regime (regimes) |",
