@@ -24,6 +24,7 @@ report: "workflow/report/workflow.rst"
 localrules:
     figure,
     claims,
+    summary,
 
 
 # common.smk checks the config first (schema, run ids, every stage's overrides), then defines the lookups

@@ -104,14 +104,14 @@ def _batch_hessians(stats: list[Stats], key: str | None = None) -> list[Stats]:
         if s["matrix"] == "hessian"
         and not s["full"]
         and s.get("dtype", "float64") == "float64"
-        and s["model"] != "custom"
+        and s.get("model") != "custom"
         and (key is None or s.get(key))
     ]
 
 
 def _own_networks(stats: list[Stats]) -> str:
     """The batch spectra of ``model=custom`` networks, reported beside a rule's sets."""
-    own = [s for s in stats if s["model"] == "custom" and s["matrix"] == "hessian" and not s["full"]]
+    own = [s for s in stats if s.get("model") == "custom" and s["matrix"] == "hessian" and not s["full"]]
     return "".join(f"; reported, not deciding (a network of your own): {set_name(s)}: "
                    f"{s['ratios']['mean']:.4f} [{s['ratios']['ci_low']:.4f}, {s['ratios']['ci_high']:.4f}]"
                    for s in own)
