@@ -58,8 +58,8 @@ def resnet18(input_shape: tuple[int, ...], num_outputs: int) -> nn.Module:
     """torchvision's ResNet-18 as it is (7x7 stride-2 stem, max-pool), with a one-channel stem.
 
     (With a 3x3 stride-1 stem and no max-pool, 8x8 images keep their size through the first stage:
-    one full-data Hessian-vector product on 1,200 images then took 27 s on 2 cores, 80 Lanczos steps
-    36 minutes.)"""
+    one full-data Hessian-vector product on 1,200 images then took 27 s on 2 cores: 80 Lanczos steps about
+    36 minutes by the progress bar's estimate.)"""
     from torchvision.models import resnet18 as tv_resnet18
 
     net = tv_resnet18(num_classes=num_outputs)

@@ -38,7 +38,7 @@ if "trends" in config["scales"][SCALE]:
 
     rule trends:
         input:
-            records_of(SCALE, [k for k in KINDS if k in {r for c in CLAIMS.values() for r in c.reads}]),
+            claim_records(SCALE),
         output:
             md=f"results/{SCALE}/trends.md",
             json=f"results/{SCALE}/trends.json",

@@ -302,10 +302,14 @@ def figure_inputs(wildcards):
     return records_of(wildcards.scale, FIGURES[wildcards.fig].reads)
 
 
-def claims_inputs(wildcards):
-    """Every record kind a claim reads (registry order)."""
+def claim_records(scale):
+    """The records of every kind a claim reads (registry order): the ledger's and the trends' inputs."""
     read = {k for c in CLAIMS.values() for k in c.reads}
-    return records_of(wildcards.scale, [k for k in KINDS if k in read])
+    return records_of(scale, [k for k in KINDS if k in read])
+
+
+def claims_inputs(wildcards):
+    return claim_records(wildcards.scale)
 
 
 def gan_point_args(wildcards):
