@@ -124,3 +124,20 @@ def test_tracking_by_overlap_keeps_an_outliers_identity_where_ranking_swaps_it()
     vals, overlaps = track_by_overlap(rvec[:, ::-1][:, :2], mv[::-1][:10], mvec[:, ::-1][:, :10])
     assert vals[0] == pytest.approx(mv[-2]) and vals[1] == pytest.approx(mv[-1])  # swapped ranks
     assert np.all(overlaps > 0.95)
+
+
+def test_the_count_figure_draws_runs_sharing_a_c_one_by_one():
+    """Distinct C: one tick per C (the band C - 1 .. C). A sweep at one C (regimes: widths at C = 10):
+    one tick per run, named, each count at its own position (the first regimes run drew all of them
+    on top of each other at C = 10)."""
+    from rmtloss.figures import Record
+    from rmtloss.figures.outlier_count import draw
+
+    by_c = _record(lambda c: c)
+    ticks = [t.get_text() for t in draw([Record(by_c, {})]).axes[0].get_xticklabels()]
+    assert ticks == ["2", "3", "5", "10"]
+    same = {**by_c, "runs": [{**r, "classes": 10, "run_name": f"w{i}"} for i, r in enumerate(by_c["runs"])]}
+    ax = draw([Record(same, {})]).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [f"w{i} (C = 10)" for i in range(4)]
+    counts = ax.get_lines()[0].get_xydata()  # the Hessian's deciding counts, one point per run
+    assert len(set(counts[:, 0])) == 4 and list(counts[:, 1]) == [r["hessian"]["count"] for r in by_c["runs"]]

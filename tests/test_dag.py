@@ -203,6 +203,18 @@ def test_operator_gpus_launch_a_spectrum_on_several_gpus_with_torchrun(tmp_path)
     assert len(train) == 1 and "gpu=1" in train[0] and "torchrun" not in train[0]
 
 
+def test_a_networks_outlier_mem_mb_sets_its_outlier_shift_jobs_memory(tmp_path):
+    """`outlier_mem_mb` on one network: its outlier-shift job asks for that memory, the others keep
+    the CPU default (8000 MB)."""
+    extra = tmp_path / "mem.yaml"
+    extra.write_text("scales: {regimes: {networks: {p6370: {outlier_mem_mb: 12000}}}}\n")
+    proc = snakemake(tmp_path, "-n", "--configfile", str(extra), "--config", "scale=regimes")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    blocks = [b for b in re.split(r"\n(?=\[\w{3} \w{3} )", proc.stdout) if "rule outlier_shift:" in b]
+    mem = {re.search(r"run=(\w+)", b).group(1): int(re.search(r"mem_mb=(\d+)", b).group(1)) for b in blocks}
+    assert mem["p6370"] == 12000 and mem["p1600"] == 8000 and len(mem) == 8
+
+
 def test_the_mnist_scale_runs_the_papers_networks_only(tmp_path):
     """scale=mnist (theory: false): the MNIST networks' jobs, no spin-glass, ensemble or synthetic
     task, and only the figures whose records that scale makes."""

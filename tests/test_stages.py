@@ -278,6 +278,14 @@ def test_outliers_network_tasks_on_a_trained_network(trained, tmp_path):
     # the premise's noise concentration along the top outlier: the same number on both paths
     assert np.isclose(lstats["outliers"][0]["kappa_median"], stats["outliers"][0]["kappa_median"], rtol=1e-4)
     assert "slope_second_order" in stats["outliers"][0] and "slope_second_order" not in lstats["outliers"][0]
+    whole = tmp_path / "whole"  # every product in one vectorised call (chunk_size=null; default 64 at a time)
+    proc = run_stage("outliers", "task=network_shift", f"runs=[{trained}]", "network.batch_sizes=[32,128]",
+                     "network.batches=2", "network.local_law_batch=128", "chunk_size=null",
+                     f"hydra.run.dir={whole}")
+    assert proc.returncode == 0, proc.stderr
+    wstats = json.loads((whole / "stats.json").read_text())
+    assert np.allclose(wstats["full_top"], stats["full_top"], rtol=1e-10)
+    assert np.allclose(wstats["s2_per_batch_size"], stats["s2_per_batch_size"], rtol=1e-10)
     count = tmp_path / "count"
     proc = run_stage("outliers", "task=outlier_count", f"runs=[{trained}]", f"hydra.run.dir={count}")
     assert proc.returncode == 0, proc.stderr
@@ -287,7 +295,8 @@ def test_outliers_network_tasks_on_a_trained_network(trained, tmp_path):
     means = np.asarray(row["ggn"]["class_mean_eigenvalues"])
     assert row["ggn"]["count"] == int(np.sum(means > row["ggn"]["edge"])) and row["ggn"]["edge"] > 0
     with np.load(count / "samples.npz") as d:
-        assert d["c10_ggn"].shape == (650,) and d["c10_ggn"].min() > -1e-10  # the GGN is PSD
+        ggn = d[f"{row['run_name']}_ggn"]
+        assert ggn.shape == (650,) and ggn.min() > -1e-10  # the GGN is PSD
 
 
 def test_a_killed_training_resumes_from_its_last_checkpoint(tmp_path):

@@ -577,6 +577,7 @@ class OutliersConfig:
     runs: list[str] = entry()
     device: str = entry()
     chunk: int = entry(ge=1)
+    chunk_size: int | None = entry(ge=1)
     detect: Detect = section(Detect)
     synthetic: SyntheticShift = section(SyntheticShift)
     local_law: SyntheticLocalLaw = section(SyntheticLocalLaw)

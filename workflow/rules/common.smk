@@ -235,6 +235,12 @@ def outlier_gpus(wildcards):
     return int(any(networks(wildcards.scale)[r].get("gpu", False) for r in _outlier_job_runs(wildcards)))
 
 
+def outlier_mem_mb(wildcards):
+    """Memory of one outlier-shift job: its network's outlier_mem_mb, else 32000 with a GPU and 8000 without."""
+    spec = networks(wildcards.scale)[wildcards.run]
+    return spec.get("outlier_mem_mb", 32000 if outlier_gpus(wildcards) else 8000)
+
+
 def outlier_ranks(wildcards):
     return max(ranks(wildcards.scale, r) for r in _outlier_job_runs(wildcards))
 

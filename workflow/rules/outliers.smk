@@ -46,7 +46,7 @@ rule outlier_shift:
     threads: 2
     resources:
         runtime=lambda w: 720 if outlier_gpus(w) else 60,
-        mem_mb=lambda w: 32000 if outlier_gpus(w) else 8000,
+        mem_mb=outlier_mem_mb,
         gpu=lambda w: outlier_gpus(w) * outlier_ranks(w),
     shell:
         "OMP_NUM_THREADS={threads} {params.launch} task=outlier_shift_network {params.overrides} "

@@ -5,6 +5,8 @@ the rest (filled markers), and beside it the version-1 count above a fitted squa
 the count at the largest gap ratio (hollow markers, dotted and dash-dotted) for the Hessian
 (circles, shifted left) and the GGN (squares, shifted right), against the band C − 1 … C the paper
 expects. Right: the class-mean part's eigenvalues with the within-class edge (dashed) per C.
+Where several runs share a C (a sweep over width or training length, the regimes scale), the
+counts are drawn run by run, each against its own band.
 """
 
 from __future__ import annotations
@@ -16,35 +18,47 @@ from matplotlib.figure import Figure
 from rmtloss.figures import Record
 
 
-def _counts(ax, rows: list[dict], c: np.ndarray) -> None:  # noqa: ANN001
-    ax.fill_between(c, c - 1, c, color="0.85", label=r"expected: $C - 1$ to $C$")
+def _counts(ax, rows: list[dict], c: np.ndarray, x: np.ndarray) -> None:  # noqa: ANN001
+    ax.fill_between(x, c - 1, c, color="0.85", step="mid" if len(set(c)) < len(c) else None,
+                    label=r"expected: $C - 1$ to $C$")
     for matrix, mk, shift, color in (("hessian", "o", -0.12, "C0"), ("ggn", "s", 0.12, "C1")):
         name = "Hessian" if matrix == "hessian" else "GGN"
-        ax.plot(c + shift, [r[matrix]["count"] for r in rows], mk + "-", color=color, ms=7,
+        ax.plot(x + shift, [r[matrix]["count"] for r in rows], mk + "-", color=color, ms=7,
                 label=f"{name}: class means above the within-class edge")
         if "edge_fit_count" in rows[0][matrix]:
-            ax.plot(c + shift, [r[matrix]["edge_fit_count"] for r in rows], mk + ":", color=color,
+            ax.plot(x + shift, [r[matrix]["edge_fit_count"] for r in rows], mk + ":", color=color,
                     mfc="white", ms=6, label=f"{name}: fitted square-root edge (v1)")
-        ax.plot(c + shift, [r[matrix]["gap_ratio_count"] for r in rows], mk + "-.", color=color,
+        ax.plot(x + shift, [r[matrix]["gap_ratio_count"] for r in rows], mk + "-.", color=color,
                 mfc="white", ms=4, lw=0.8, label=f"{name}: largest gap ratio")
-    ax.set_xticks(c)
-    ax.set(xlabel="number of classes C", ylabel="outliers", yscale="symlog",
-           title="outliers of the full-data Hessian and GGN")
+    if len(set(c)) == len(c):
+        ax.set_xticks(c)
+        ax.set(xlabel="number of classes C")
+    else:  # runs sharing a C: one tick per run
+        ax.set_xticks(x, [_label(r) for r in rows], rotation=30, ha="right", fontsize=7)
+        ax.set(xlabel="run")
+    ax.set(ylabel="outliers", yscale="symlog", title="outliers of the full-data Hessian and GGN")
     ax.legend(fontsize=7)
+
+
+def _label(row: dict) -> str:
+    return f"{row.get('run_name') or row['run']} (C = {row['classes']})"
 
 
 def draw(records: list[Record]) -> Figure:
     """Counts against C with the band C - 1 .. C; the class-mean eigenvalues and edges on the right."""
     rec = next(r for r in records if r.kind == "outlier_count")
-    rows = sorted(rec.stats["runs"], key=lambda r: r["classes"])
+    rows = sorted(rec.stats["runs"], key=lambda r: r["classes"])  # stable: runs sharing a C keep their order
     c = np.array([r["classes"] for r in rows])
+    repeated = len(set(c)) < len(c)
+    x = np.arange(len(rows)) if repeated else c
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.0), layout="constrained")
-    _counts(ax, rows, c)
+    _counts(ax, rows, c, x)
     for i, r in enumerate(rows):
         g = r["ggn"]
-        vals = np.asarray(g.get("class_mean_eigenvalues", g["top"]))
+        vals = np.asarray(g["class_mean_eigenvalues"] if "class_mean_eigenvalues" in g else g["top"])
         vals = vals[vals > 1e-6 * vals.max()]
-        ax2.semilogy(np.arange(1, len(vals) + 1), vals, ".-", color=f"C{i + 2}", label=f"C = {r['classes']}")
+        name = _label(r) if repeated else f"C = {r['classes']}"
+        ax2.semilogy(np.arange(1, len(vals) + 1), vals, ".-", color=f"C{i + 2}", label=name)
         ax2.axhline(g.get("edge", g.get("threshold")), color=f"C{i + 2}", lw=0.9, ls="--")
     ax2.set(xlabel="rank", ylabel="eigenvalue",
             title="GGN class-mean part (dashed: largest within-class eigenvalue)")

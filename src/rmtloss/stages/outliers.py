@@ -20,6 +20,7 @@ network loss surfaces from random matrix theory" (arXiv 2205.08601),
 * ``outlier_count``: full-data Hessian and GGN of each run in ``runs`` (classifiers with C classes),
   outliers counted as the eigenvalues of the GGN's class-mean part above the largest eigenvalue of
   the rest (Papyan's decomposition; the version-1 bulk-edge fit and the largest gap ratio beside).
+  Its ``samples.npz`` holds each run's full-data spectra as ``<run>_hessian`` and ``<run>_ggn``.
 
 Each writes ``stats.json`` (what the claims ledger reads) and ``samples.npz`` (what figures draw).
 """
@@ -174,8 +175,12 @@ def _law_summary(
 
 
 # -- networks ------------------------------------------------------------------------------------
-def _dense(model: torch.nn.Module, loss_fn, data, matrix: str) -> torch.Tensor:  # noqa: ANN001
-    return exact_hessian(model, loss_fn, data) if matrix == "hessian" else exact_ggn(model, loss_fn, data)
+def _dense(model: torch.nn.Module, loss_fn, data, matrix: str,  # noqa: ANN001
+           chunk_size: int | None) -> torch.Tensor:
+    """The dense Hessian (``chunk_size`` products per vectorised call) or GGN of the mean loss."""
+    if matrix == "hessian":
+        return exact_hessian(model, loss_fn, data, chunk_size=chunk_size)
+    return exact_ggn(model, loss_fn, data)
 
 
 def _load(run_dir: str, cfg: DictConfig) -> tuple[torch.nn.Module, Any]:
@@ -215,7 +220,7 @@ def outlier_count(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
         }
         means = ggn_class_means(model, data, ds.num_classes)
         for matrix in ("hessian", "ggn"):
-            dense = _dense(model, models.loss_function(ds.task), data, matrix)
+            dense = _dense(model, models.loss_function(ds.task), data, matrix, cfg.chunk_size)
             ev = torch.linalg.eigvalsh(dense).cpu().numpy()
             papyan = count_class_outliers(means.cpu().numpy(), (dense - means).cpu().numpy())
             det = detect_outliers(ev, kappa=float(cfg.detect.kappa))
@@ -230,7 +235,7 @@ def outlier_count(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
                 "gap_ratio_count": _gap_ratio_count(desc, 2 * ds.num_classes + 2),
                 "top": desc[: 2 * ds.num_classes + 5].tolist(),
             }
-            samples[f"c{ds.num_classes}_{matrix}"] = ev
+            samples[f"{row['run_name']}_{matrix}"] = ev  # run names are unique; C may repeat
         log.info(
             "C = %d: %d Hessian, %d GGN outliers (edge fit: %d, %d)",
             ds.num_classes,
@@ -520,12 +525,12 @@ def outlier_shift_network(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np
     require(sizes.max() < n, "network.batch_sizes", f"the largest must be below the {n} training samples")
     require(int(c.local_law_batch) in sizes, "network.local_law_batch", "must be one of network.batch_sizes")
     if method == "exact":
-        op = HessianOperator(
-            model, loss_fn, chunks(x, y, np.arange(n), int(cfg.chunk)), check_deterministic=False
-        )
+        op = HessianOperator(model, loss_fn, chunks(x, y, np.arange(n), int(cfg.chunk)),
+                             check_deterministic=False, chunk_size=cfg.chunk_size)
 
         def batch_hessian(rows: np.ndarray) -> np.ndarray:
-            return exact_hessian(model, loss_fn, chunks(x, y, rows, int(cfg.chunk))).cpu().numpy()
+            data = chunks(x, y, rows, int(cfg.chunk))
+            return exact_hessian(model, loss_fn, data, chunk_size=cfg.chunk_size).cpu().numpy()
 
         m = _measure_exact(
             cfg, op.to_dense().cpu().numpy(), op.gradient().cpu().numpy(), batch_hessian, n, sizes
