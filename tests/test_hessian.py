@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from rmtloss.hessian import exact_ggn, exact_hessian, flat_params, functional_loss, hvp
+from rmtloss.hessian import exact_ggn, exact_hessian, exact_matrix, flat_params, functional_loss, hvp
 from rmtloss.nets.models import mlp, mse
 
 
@@ -85,6 +85,12 @@ def test_exact_hessian_columns_are_hessian_vector_products():
     v = torch.randn(h.shape[0], dtype=torch.float64)
     torch.testing.assert_close(h @ v, hvp(model, nn.functional.cross_entropy, data, v))
     torch.testing.assert_close(h, h.T)
+    # the stages' one entry point: the same Hessian (every product in one call), the GGN, a clear refusal
+    ce = nn.functional.cross_entropy
+    torch.testing.assert_close(exact_matrix(model, ce, data, "hessian"), h)
+    torch.testing.assert_close(exact_matrix(model, ce, data, "ggn"), exact_ggn(model, ce, data))
+    with pytest.raises(ValueError, match="'hessian' or 'ggn'"):
+        exact_matrix(model, ce, data, "fisher")
 
 
 def test_ggn_of_squared_error_regression_is_gradient_outer_products():

@@ -1,7 +1,7 @@
 """Curvature of the loss: operators (Hessian, GGN), exact matrices, Lanczos and SLQ."""
 
 from rmtloss.hessian._functional import flat_params, functional_loss, functional_model
-from rmtloss.hessian.exact import exact_ggn, exact_hessian, hvp
+from rmtloss.hessian.exact import exact_ggn, exact_hessian, exact_matrix, hvp
 from rmtloss.hessian.lanczos import (
     EigenResult,
     LanczosResult,
@@ -34,6 +34,7 @@ __all__ = [
     "compile_wanted",
     "exact_ggn",
     "exact_hessian",
+    "exact_matrix",
     "flat_params",
     "functional_loss",
     "functional_model",

@@ -115,6 +115,17 @@ def exact_ggn(model: nn.Module, loss_fn: LossFn, data: Sequence[Batch]) -> torch
     return (g + g.T) / 2
 
 
+def exact_matrix(model: nn.Module, loss_fn: LossFn, data: Sequence[Batch], matrix: str, *,
+                 chunk_size: int | None = None) -> torch.Tensor:
+    """The dense curvature matrix ``matrix`` of the mean loss over ``data``: ``"hessian"``
+    (:func:`exact_hessian`, ``chunk_size`` products per vectorised call) or ``"ggn"`` (:func:`exact_ggn`)."""
+    if matrix == "hessian":
+        return exact_hessian(model, loss_fn, data, chunk_size=chunk_size)
+    if matrix == "ggn":
+        return exact_ggn(model, loss_fn, data)
+    raise ValueError(f"matrix must be 'hessian' or 'ggn', got {matrix!r}")
+
+
 def ggn_class_means(model: nn.Module, data: Sequence[Batch], num_classes: int) -> torch.Tensor:
     r"""The class-mean part of the cross-entropy GGN (Papyan 2020, JMLR 21, Section 3).
 

@@ -40,7 +40,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from rmtloss.errors import InputError, require
 from rmtloss.fits import linear_fit, origin_fit
-from rmtloss.hessian import HessianOperator, distributed, exact_ggn, exact_hessian
+from rmtloss.hessian import HessianOperator, distributed, exact_hessian, exact_matrix
 from rmtloss.hessian.exact import ggn_class_means
 from rmtloss.nets import models
 from rmtloss.nets.runs import batch_indices, chunks, load_trained
@@ -175,14 +175,6 @@ def _law_summary(
 
 
 # -- networks ------------------------------------------------------------------------------------
-def _dense(model: torch.nn.Module, loss_fn, data, matrix: str,  # noqa: ANN001
-           chunk_size: int | None) -> torch.Tensor:
-    """The dense Hessian (``chunk_size`` products per vectorised call) or GGN of the mean loss."""
-    if matrix == "hessian":
-        return exact_hessian(model, loss_fn, data, chunk_size=chunk_size)
-    return exact_ggn(model, loss_fn, data)
-
-
 def _load(run_dir: str, cfg: DictConfig) -> tuple[torch.nn.Module, Any]:
     """A trained classifier (float64, on ``cfg.device``) and its data."""
     device = distributed.local_device(resolve_device(cfg.device))  # this rank's GPU under torchrun
@@ -219,8 +211,9 @@ def outlier_count(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, np.ndarray
             "num_params": sum(p.numel() for p in model.parameters()),
         }
         means = ggn_class_means(model, data, ds.num_classes)
+        loss_fn = models.loss_function(ds.task)
         for matrix in ("hessian", "ggn"):
-            dense = _dense(model, models.loss_function(ds.task), data, matrix, cfg.chunk_size)
+            dense = exact_matrix(model, loss_fn, data, matrix, chunk_size=cfg.chunk_size)
             ev = torch.linalg.eigvalsh(dense).cpu().numpy()
             papyan = count_class_outliers(means.cpu().numpy(), (dense - means).cpu().numpy())
             det = detect_outliers(ev, kappa=float(cfg.detect.kappa))

@@ -41,8 +41,7 @@ from rmtloss.hessian import (
     HessianOperator,
     compile_wanted,
     distributed,
-    exact_ggn,
-    exact_hessian,
+    exact_matrix,
     lanczos,
     slq,
     top_eigenpairs,
@@ -56,8 +55,7 @@ from rmtloss.stage import is_writer, resolve_device, stage
 log = logging.getLogger("rmtloss.spectra")
 
 def _exact(cfg: DictConfig, model: torch.nn.Module, loss_fn, data) -> np.ndarray:  # noqa: ANN001
-    mat = (exact_hessian(model, loss_fn, data, chunk_size=cfg.chunk_size) if cfg.matrix == "hessian"
-           else exact_ggn(model, loss_fn, data))
+    mat = exact_matrix(model, loss_fn, data, cfg.matrix, chunk_size=cfg.chunk_size)
     return torch.linalg.eigvalsh(mat).cpu().numpy().astype(np.float64)
 
 
